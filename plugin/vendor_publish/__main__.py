@@ -1,0 +1,5 @@
+"""Allow ``python -m vendor_publish``."""
+
+from vendor_publish.cli import main
+
+raise SystemExit(main())
