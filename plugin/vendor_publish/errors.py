@@ -50,6 +50,11 @@ class PermissionDenied(AccsynError):
 class RateLimited(AccsynError):
     """HTTP 429 persisted past the retry budget."""
 
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        #: Seconds the service asked us to wait (``Retry-After``), when it said.
+        self.retry_after = retry_after
+
 
 class ServiceError(AccsynError):
     """The service answered with an error message (``message`` / ``exception``)."""
@@ -65,3 +70,20 @@ class MalformedResponse(AccsynError):
 
 class SubmissionUncertain(AccsynError):
     """A job-creating request may or may not have reached the service; it was not retried blindly."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        entitytype: str | None = None,
+        event_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        #: What was being created (``transfer``...), and the event id (``eid``) that was sent.
+        self.entitytype = entitytype
+        self.event_id = event_id
+
+
+class SslUnavailable(ConfigError):
+    """This Python has no working ``ssl`` module, so HTTPS (and httpx) cannot work."""
