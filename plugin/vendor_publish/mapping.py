@@ -17,7 +17,6 @@ path that cannot be mapped safely raises ``UnsafePathError``, never lands elsewh
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
@@ -29,16 +28,15 @@ from .paths import (
     PathLike,
     is_under_root,
     is_within,
-    looks_windows,
     parse_local,
     relative_parts,
     share_relative,
+    split_name,
     unicode_key,
 )
 
 DEFAULT_EXTERNALS_DIR = "_external"
 DEFAULT_UPLOAD_ROOT_TEMPLATE = "FROM_VENDORS/{user}"
-_BARE_DRIVE_RE = re.compile(r"^[A-Za-z]:$")
 
 
 @dataclass(frozen=True)
@@ -80,17 +78,6 @@ def _origin_parts(p: PurePath) -> list[str]:
             head = [drive[0].upper()]
         return head + list(p.parts[1:])
     return list(p.parts[1:])
-
-
-def _split_name(path: str) -> tuple[str, str]:
-    seps = "/\\" if looks_windows(path) else "/"
-    cut = max(path.rfind(s) for s in seps)
-    if cut < 0:
-        return "", path
-    directory = path[:cut]
-    if directory == "" or _BARE_DRIVE_RE.match(directory) or directory in ("\\\\", "//"):
-        directory = path[: cut + 1]  # keep the root: '/x', 'C:\\x'
-    return directory, path[cut + 1:]
 
 
 class Mapper:
@@ -169,7 +156,7 @@ class Mapper:
 
     def map_pattern(self, pattern: str) -> Mapped:
         """Map a sequence pattern or file path: its folder maps like a folder, its name is kept."""
-        directory, name = _split_name(pattern)
+        directory, name = split_name(pattern)
         if not name:
             raise UnsafePathError(f"The pattern {pattern!r} has no file name.")
         folder = self.map(directory or ".", is_dir=True)

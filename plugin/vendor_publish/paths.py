@@ -27,6 +27,7 @@ MAX_SEGMENT_BYTES = 255
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 _DRIVE_SEGMENT_RE = re.compile(r"^[A-Za-z]:")
+_BARE_DRIVE_RE = re.compile(r"^[A-Za-z]:$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_INVALID = '<>:"|?*'
 _RESERVED = frozenset(
@@ -44,6 +45,18 @@ def looks_windows(path: str) -> bool:
     return bool(_DRIVE_RE.match(path)) or "\\" in path or (
         path.startswith("//") and len(path) > 2 and path[2] != "/"
     )
+
+
+def split_name(path: str) -> tuple[str, str]:
+    """Split a local path string into (folder, file name) without parsing it; the folder keeps its root."""
+    seps = "/\\" if looks_windows(path) else "/"
+    cut = max(path.rfind(s) for s in seps)
+    if cut < 0:
+        return "", path
+    directory = path[:cut]
+    if directory == "" or _BARE_DRIVE_RE.match(directory) or directory in ("\\\\", "//"):
+        directory = path[: cut + 1]  # keep the root: '/x' -> '/', 'C:\\x' -> 'C:\\'
+    return directory, path[cut + 1:]
 
 
 def flavour_of(path: PurePath) -> Flavour:

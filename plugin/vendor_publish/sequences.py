@@ -1,0 +1,449 @@
+"""Frame and tile patterns (``####``, ``%04d``, ``$F4``, ``<UDIM>``...) and their expansion.
+
+Expansion lists a folder once with ``os.scandir`` and matches names with one compiled regex,
+so a 200,000-frame sequence costs one directory read, never a glob or ``exists`` per frame.
+A member is accepted only when its number is written exactly as the pattern would write it
+(``####`` and 7 is ``0007``; 12345 is ``12345``, padding being a minimum), so a pattern never
+picks up a neighbour's files. Problems come back as ``Finding`` values, not exceptions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterable, NamedTuple, Sequence
+
+from .errors import VendorPublishError
+from .models import Finding, Severity
+from .paths import share_relative, split_name
+
+#: Beyond this many digits a frame number is a typo, not a sequence.
+MAX_PADDING = 16
+#: Largest frame range accepted (about 4.6 days at 25 fps).
+MAX_FRAMES = 10_000_000
+#: How many missing frames a finding spells out before summarising.
+_SHOWN_MISSING = 12
+
+
+class PatternError(VendorPublishError, ValueError):
+    """A pattern, frame list or frame range that cannot be used as given."""
+
+
+class TokenKind(str, Enum):
+    """The notation that marks the frame or tile number in a file name."""
+
+    HASH = "hash"  # '####' (Blender, Nuke, Deadline); run length is the padding
+    AT = "at"  # '@@@@' (Katana, RV); only when asked for, '@' is common in names
+    PRINTF = "printf"  # '%04d', '%d'
+    HOUDINI = "houdini"  # '$F', '$F4', '${F4}'
+    BRACE = "brace"  # '{frame}', '{frame:04d}'
+    UDIM = "udim"  # '<UDIM>' (Mari, Blender, Maya), '%(UDIM)d' (Houdini): 1001, 1002...
+    UVTILE = "uvtile"  # '<UVTILE>' (Blender, Maya): u1_v1, u2_v1...
+
+    @property
+    def is_tile(self) -> bool:
+        """True for texture tiles, whose gaps are normal."""
+        return self in (TokenKind.UDIM, TokenKind.UVTILE)
+
+
+DEFAULT_KINDS = frozenset(TokenKind) - {TokenKind.AT}
+
+_TOKEN_RE = re.compile(
+    r"(?P<escape>%%)"
+    r"|(?P<udim>(?i:<UDIM>)|%\(UDIM\)d)"
+    r"|(?P<uvtile>(?i:<UVTILE>))"
+    r"|\{frame(?::(?:0(?P<bpad>\d+))?d)?\}"
+    r"|%(?:0(?P<ppad>\d+))?d"
+    r"|\$\{F(?P<hpad1>\d*)\}|\$F(?P<hpad2>\d*)(?![A-Za-z0-9_])"
+    r"|(?P<hash>#+)"
+    r"|(?P<at>@+)"
+)
+_UVTILE_RE = r"u(\d+)_v(\d+)"
+_NUMBER_RE = r"(-?\d+)"
+
+
+def _kind_of(m: re.Match[str]) -> tuple[TokenKind, int] | None:
+    text = m.group(0)
+    if m.group("escape"):
+        return None
+    if m.group("udim"):
+        return TokenKind.UDIM, 4
+    if m.group("uvtile"):
+        return TokenKind.UVTILE, 1
+    if text.startswith("{frame"):
+        return TokenKind.BRACE, int(m.group("bpad") or 1)
+    if text.startswith("%"):
+        return TokenKind.PRINTF, int(m.group("ppad") or 1)
+    if text.startswith("$"):
+        return TokenKind.HOUDINI, int(m.group("hpad1") or m.group("hpad2") or 1)
+    if m.group("hash"):
+        return TokenKind.HASH, len(text)
+    return TokenKind.AT, len(text)
+
+
+@dataclass(frozen=True)
+class SequencePattern:
+    """A file name with one frame or tile token, split around it."""
+
+    directory: str  # local folder as given ('' for none)
+    prefix: str  # literal text before the token, as it appears in member names
+    suffix: str
+    kind: TokenKind
+    padding: int  # minimum digits; 4 for UDIM, 1 for unpadded tokens
+    token: str  # the token as written, e.g. '$F4'
+
+    @property
+    def name(self) -> str:
+        """The file-name pattern as written."""
+        if self.kind is TokenKind.PRINTF:
+            return f"{self.prefix.replace('%', '%%')}{self.token}{self.suffix.replace('%', '%%')}"
+        return f"{self.prefix}{self.token}{self.suffix}"
+
+    @property
+    def path(self) -> str:
+        """The whole pattern as written."""
+        return _join(self.directory, self.name)
+
+    @property
+    def is_tile(self) -> bool:
+        """True for UDIM/UVTILE patterns."""
+        return self.kind.is_tile
+
+    def regex(self, case_sensitive: bool = True) -> re.Pattern[str]:
+        """A compiled regex for candidate member names; group 1 (and 2 for UVTILE) hold the number."""
+        number = _UVTILE_RE if self.kind is TokenKind.UVTILE else _NUMBER_RE
+        flags = 0 if case_sensitive else re.IGNORECASE
+        return re.compile(f"{re.escape(self.prefix)}{number}{re.escape(self.suffix)}", flags)
+
+    def number_text(self, frame: int) -> str:
+        """How the token writes ``frame``."""
+        if self.kind is TokenKind.UVTILE:
+            if frame < 1001:
+                raise PatternError(f"Tile {frame} is not a UDIM tile number (1001 or more).")
+            u, v = (frame - 1001) % 10 + 1, (frame - 1001) // 10 + 1
+            return f"u{u}_v{v}"
+        if self.kind is TokenKind.UDIM and frame < 1001:
+            raise PatternError(f"Tile {frame} is not a UDIM tile number (1001 or more).")
+        return f"{frame:0{self.padding}d}"
+
+    def format(self, frame: int) -> str:
+        """The member file name for ``frame`` (or tile number)."""
+        return f"{self.prefix}{self.number_text(frame)}{self.suffix}"
+
+    def frame_of(self, m: re.Match[str]) -> int | None:
+        """The frame a regex match stands for, or None when its number is not written canonically."""
+        if self.kind is TokenKind.UVTILE:
+            u, v = int(m.group(1)), int(m.group(2))
+            if not 1 <= u <= 10 or v < 1:
+                return None
+            frame = 1001 + (u - 1) + 10 * (v - 1)
+            text = m.group(0)[len(self.prefix): len(m.group(0)) - len(self.suffix)]
+        else:
+            text = m.group(1)
+            frame = int(text)
+            if self.kind is TokenKind.UDIM and frame < 1001:
+                return None
+        return frame if self.number_text(frame) == text else None
+
+    def match(self, name: str, case_sensitive: bool = True) -> int | None:
+        """The frame of a member file name, or None when the name is not a member."""
+        m = self.regex(case_sensitive).fullmatch(name)
+        return self.frame_of(m) if m else None
+
+    def printf(self) -> str | None:
+        """The name in printf notation (``img.%04d.exr``, literal '%' doubled); None for UVTILE."""
+        if self.kind is TokenKind.UVTILE:
+            return None
+        spec = f"%0{self.padding}d" if self.padding > 1 else "%d"
+        return f"{self.prefix.replace('%', '%%')}{spec}{self.suffix.replace('%', '%%')}"
+
+
+def _join(directory: str, name: str) -> str:
+    if not directory:
+        return name
+    sep = "\\" if "\\" in directory and "/" not in directory else "/"
+    return directory + name if directory.endswith(("/", "\\")) else f"{directory}{sep}{name}"
+
+
+def parse_pattern(path: str, kinds: Iterable[TokenKind] | None = None) -> SequencePattern | None:
+    """Split a path around the one frame/tile token in its file name; None when there is none.
+
+    ``kinds`` limits the notations recognised (by default all but '@', which is common in
+    ordinary names). Two tokens in one name raise ``PatternError``.
+    """
+    allowed = DEFAULT_KINDS if kinds is None else frozenset(kinds)
+    directory, name = split_name(path)
+    found = []
+    for m in _TOKEN_RE.finditer(name):
+        kind = _kind_of(m)
+        if kind is not None and kind[0] in allowed:
+            found.append((m, kind))
+    if not found:
+        return None
+    if len(found) > 1:
+        tokens = ", ".join(repr(m.group(0)) for m, _ in found)
+        raise PatternError(
+            f"The file name {name!r} has more than one frame or tile token ({tokens}).",
+            hint="Use a single token for the frame or tile number.",
+        )
+    m, (kind, padding) = found[0]
+    prefix, suffix = name[: m.start()], name[m.end():]
+    if kind is TokenKind.PRINTF:  # printf names write a literal '%' as '%%'
+        prefix, suffix = prefix.replace("%%", "%"), suffix.replace("%%", "%")
+    return SequencePattern(directory, prefix, suffix, kind, max(1, padding), m.group(0))
+
+
+class Member(NamedTuple):
+    """One real file of a sequence."""
+
+    frame: int
+    name: str
+    size: int  # -1 when not statted
+    mtime_ns: int
+    inode: int
+    entry: Any  # the os.DirEntry it came from, for the caller's own stat
+
+
+@dataclass
+class SequenceMatch:
+    """The real files of a pattern and what is missing."""
+
+    pattern: SequencePattern
+    members: list[Member] = field(default_factory=list)
+    missing_runs: list[tuple[int, int]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    reason: str | None = None  # why nothing could be matched at all (no folder, bad range...)
+    outside_range: int = 0  # members on disk left out because they lie outside the range
+
+    @property
+    def frames(self) -> list[int]:
+        """Frame (tile) number of each member, in order."""
+        return [m.frame for m in self.members]
+
+    @property
+    def missing(self) -> list[int]:
+        """Every missing frame; prefer ``missing_runs`` or ``missing_count`` for huge ranges."""
+        return [f for a, b in self.missing_runs for f in range(a, b + 1)]
+
+    @property
+    def missing_count(self) -> int:
+        """How many frames are missing."""
+        return sum(b - a + 1 for a, b in self.missing_runs)
+
+    @property
+    def size(self) -> int:
+        """Bytes in the matched files (statted members only)."""
+        return sum(m.size for m in self.members if m.size > 0)
+
+
+def _finding(code: str, severity: Severity, message: str, pattern: SequencePattern, fix: str) -> Finding:
+    return Finding(code=code, severity=severity, message=message, path=pattern.path, fix=fix)
+
+
+def _failed(pattern: SequencePattern, code: str, message: str, fix: str) -> SequenceMatch:
+    return SequenceMatch(pattern, reason=message, findings=[_finding(code, Severity.ERROR, message, pattern, fix)])
+
+
+def _gaps(found: Sequence[int], first: int, last: int) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    cursor = first
+    for a, b in contiguous_runs(f for f in found if first <= f <= last):
+        if a > cursor:
+            runs.append((cursor, a - 1))
+        cursor = b + 1
+    if cursor <= last:
+        runs.append((cursor, last))
+    return runs
+
+
+def _list_dir(directory: str) -> list[os.DirEntry[str]]:
+    with os.scandir(directory or ".") as it:
+        return list(it)
+
+
+def expand(
+    pattern: SequencePattern,
+    frames: tuple[int, int] | None = None,
+    scandir_entries: Iterable[os.DirEntry[str]] | None = None,
+    *,
+    expected: Iterable[int] | None = None,
+    case_sensitive: bool | None = None,
+    with_stat: bool = True,
+) -> SequenceMatch:
+    """Find a pattern's real files with one directory listing (or the given ``scandir_entries``).
+
+    ``frames`` is an inclusive range: members outside it are left out, frames inside it with no
+    file are missing. Without a range, gaps between the first and last frame are missing (not
+    for tiles, unless ``expected`` lists the tiles). ``with_stat`` fills size/mtime/inode from
+    ``DirEntry.stat()``; otherwise they are -1 and ``entry`` is there for the caller to stat.
+    """
+    if pattern.padding > MAX_PADDING:
+        return _failed(pattern, "sequence-padding-too-large",
+                       f"The pattern {pattern.name!r} asks for {pattern.padding}-digit frame numbers.",
+                       "Check the output path: the frame token is probably mistyped.")
+    if frames is not None:
+        first, last = frames
+        if last < first:
+            return _failed(pattern, "frame-range-invalid",
+                           f"The frame range {first}-{last} of {pattern.name!r} ends before it starts.",
+                           "Set the last frame to be at least the first frame.")
+        if last - first + 1 > MAX_FRAMES:
+            return _failed(pattern, "frame-range-too-large",
+                           f"The frame range {first}-{last} of {pattern.name!r} has {last - first + 1:,} frames.",
+                           f"Check the frame range; at most {MAX_FRAMES:,} frames are accepted.")
+    if case_sensitive is None:
+        case_sensitive = not (os.name == "nt" or sys.platform == "darwin")
+    if scandir_entries is None:
+        try:
+            scandir_entries = _list_dir(pattern.directory)
+        except FileNotFoundError:
+            return _failed(pattern, "sequence-folder-missing",
+                           f"The folder {pattern.directory!r} of {pattern.name!r} does not exist.",
+                           "Render or copy the files there, or fix the path in the project.")
+        except NotADirectoryError:
+            return _failed(pattern, "sequence-folder-missing",
+                           f"{pattern.directory!r}, the folder of {pattern.name!r}, is a file.",
+                           "Fix the path in the project.")
+        except OSError as exc:
+            return _failed(pattern, "sequence-folder-unreadable",
+                           f"The folder {pattern.directory!r} cannot be read: {exc.strerror or exc}.",
+                           "Check that you may read it and that the drive is connected.")
+    rx = pattern.regex(case_sensitive)
+    members: list[Member] = []
+    outside = 0
+    unreadable: list[str] = []
+    for entry in scandir_entries:
+        m = rx.fullmatch(entry.name)
+        if m is None:
+            continue
+        frame = pattern.frame_of(m)
+        if frame is None:
+            continue
+        if frames is not None and not frames[0] <= frame <= frames[1]:
+            outside += 1
+            continue
+        try:
+            if not entry.is_file():
+                continue
+            if with_stat:
+                st = entry.stat()
+                members.append(Member(frame, entry.name, st.st_size, st.st_mtime_ns, st.st_ino, entry))
+            else:
+                members.append(Member(frame, entry.name, -1, -1, -1, entry))
+        except OSError:
+            unreadable.append(entry.name)
+    members.sort(key=lambda mb: (mb.frame, mb.name))
+    result = SequenceMatch(pattern, members, outside_range=outside)
+    found = sorted({mb.frame for mb in members})
+    if expected is not None:
+        wanted = set(expected)
+        result.missing_runs = contiguous_runs(wanted.difference(found))
+        explicit = True
+    elif frames is not None and not pattern.is_tile:
+        result.missing_runs = _gaps(found, frames[0], frames[1])
+        explicit = True
+    elif found and not pattern.is_tile:
+        result.missing_runs = _gaps(found, found[0], found[-1])
+        explicit = False
+    else:
+        explicit = False
+    if unreadable:
+        result.findings.append(_finding(
+            "sequence-member-unreadable", Severity.ERROR,
+            f"{len(unreadable)} file(s) of {pattern.name!r} cannot be read, e.g. {unreadable[0]!r}.",
+            pattern, "Check the files' permissions and that the drive is connected."))
+    if not members:
+        result.reason = f"No file in {pattern.directory or '.'!r} matches {pattern.name!r}."
+        where = f" in frames {frames[0]}-{frames[1]}" if frames is not None else ""
+        result.findings.append(_finding(
+            "sequence-empty", Severity.ERROR, f"No file matches {pattern.name!r}{where}.", pattern,
+            "Render or copy the files, or fix the path or frame range in the project."))
+    elif result.missing_runs:
+        noun = "tiles" if pattern.is_tile else "frames"
+        result.findings.append(_finding(
+            "sequence-incomplete" if explicit else "sequence-gaps",
+            Severity.ERROR if explicit else Severity.WARNING,
+            f"{result.missing_count} {noun} of {pattern.name!r} are missing: {_short(result.missing_runs)}.",
+            pattern, f"Render or copy the missing {noun}, or narrow the range in the project."))
+    return result
+
+
+def _short(runs: list[tuple[int, int]]) -> str:
+    text = compact_runs(runs[:_SHOWN_MISSING])
+    return text + (", ..." if len(runs) > _SHOWN_MISSING else "")
+
+
+def contiguous_runs(frames: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted unique frames as inclusive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for f in sorted(set(frames)):
+        if runs and f == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], f)
+        else:
+            runs.append((f, f))
+    return runs
+
+
+def compact_runs(runs: Iterable[tuple[int, int]]) -> str:
+    """Runs written as '1-10,12,14-20'."""
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def compact(frames: Iterable[int]) -> str:
+    """Frames written as '1-10,12,14-20' (sorted, duplicates dropped)."""
+    return compact_runs(contiguous_runs(frames))
+
+
+_ITEM_RE = re.compile(r"^(-?\d+)(?:-(-?\d+)(?:[x:](\d+))?)?$")
+
+
+def parse_frames(text: str) -> list[int]:
+    """Read '1-10,12,14-20' (also steps '1-10x2' or '1-10:2', negatives '-5--1') into sorted frames."""
+    frames: set[int] = set()
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        m = _ITEM_RE.match(item)
+        if m is None:
+            raise PatternError(f"{item!r} in the frame list {text!r} is not a frame or a range.",
+                               hint="Write frames like 1-10,12,14-20.")
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) is not None else first
+        step = int(m.group(3)) if m.group(3) is not None else 1
+        if last < first or step < 1:
+            raise PatternError(f"The range {item!r} in {text!r} ends before it starts or has a zero step.",
+                               hint="Write ranges first-last, e.g. 1001-1100.")
+        if (last - first) // step + 1 + len(frames) > MAX_FRAMES:
+            raise PatternError(f"The frame list {text!r} has more than {MAX_FRAMES:,} frames.",
+                               hint="Check the frame list for a typo.")
+        frames.update(range(first, last + 1, step))
+    return sorted(frames)
+
+
+_PRINTF_SPEC_RE = re.compile(r"%%|%(?:0\d+)?d")
+
+
+def accsyn_sequence(dir_share_path: str, printf_name: str, first: int, last: int) -> str:
+    """accsyn's sequence notation, e.g. ``dir/img.%04d.exr[1001-1100]``, validated."""
+    directory = share_relative(dir_share_path.rstrip("/"))
+    specs = [s for s in _PRINTF_SPEC_RE.findall(printf_name) if s != "%%"]
+    if len(specs) != 1 or "/" in printf_name or "\\" in printf_name:
+        raise PatternError(
+            f"{printf_name!r} is not a file name with exactly one %d or %0Nd frame token.",
+            hint="Use SequencePattern.printf() to build it.")
+    if first < 0 or last < first or last - first + 1 > MAX_FRAMES:
+        raise PatternError(
+            f"The frame range {first}-{last} cannot be sent as one accsyn sequence.",
+            hint="Send negative frames or huge ranges as individual files.")
+    return f"{directory}/{printf_name}[{first}-{last}]"
+
+
+def accsyn_sequences(dir_share_path: str, pattern: SequencePattern, frames: Iterable[int]) -> list[str] | None:
+    """One accsyn sequence per contiguous run of ``frames``; None when the pattern has no printf form."""
+    name = pattern.printf()
+    if name is None:
+        return None
+    return [accsyn_sequence(dir_share_path, name, a, b) for a, b in contiguous_runs(frames)]
