@@ -482,6 +482,7 @@ class AccsynClient:
             "Authorization": authorization_header(self.user, self._key.get()),
             "X-Accsyn-Workspace": self.workspace,
             "X-Accsyn-Device": device_description(self._hostname),
+            "User-Agent": f"vendor-publish/{__version__}",
         }
 
     def _auth_failed(self, detail: str) -> AuthenticationFailed:
@@ -671,18 +672,26 @@ class AccsynClient:
     # ---- login and events ------------------------------------------------------------
 
     def _lookup_server(self) -> ServerAddress:
-        answer = self._request(
-            "GET",
-            MASTER_LOOKUP_PATH,
-            server=self._master,
-            what=f"the lookup of workspace '{self.workspace}'",
-            query=dumps({"ident": self.workspace}),
-            headers={"X-Accsyn-Device": device_description(self._hostname)},
-        )
+        try:
+            answer = self._request(
+                "GET",
+                MASTER_LOOKUP_PATH,
+                server=self._master,
+                what=f"the lookup of workspace '{self.workspace}'",
+                query=dumps({"ident": self.workspace}),
+                headers={"X-Accsyn-Device": device_description(self._hostname)},
+            )
+        except ServiceError as exc:
+            if exc.status_code is not None and exc.status_code >= 500:
+                raise
+            raise AuthenticationFailed(
+                f"accsyn does not know the workspace '{self.workspace}' ({exc}).",
+                hint="Check ACCSYN_WORKSPACE (the studio's workspace code) / your config file.",
+            ) from None
         if not isinstance(answer, dict) or not answer.get("hostname"):
             raise AuthenticationFailed(
                 f"accsyn does not know the workspace '{self.workspace}'.",
-                hint="Check ACCSYN_WORKSPACE (the studio's workspace code).",
+                hint="Check ACCSYN_WORKSPACE (the studio's workspace code) / your config file.",
             )
         host = str(answer["hostname"])
         port = int(answer.get("port") or 443)

@@ -248,7 +248,7 @@ def parse_server(server: str, *, setting: str = SERVER_VAR) -> ServerAddress:
         port = parts.port
     except ValueError as exc:
         raise ConfigError(
-            f"{setting}={server!r} is not a valid server address ({exc}).",
+            f"The accsyn server {server!r} (from {setting}) is not a valid address ({exc}).",
             hint="Use https://host[:port], or http://127.0.0.1:PORT for a local sandbox.",
         ) from None
     scheme = parts.scheme.lower()
@@ -258,17 +258,18 @@ def parse_server(server: str, *, setting: str = SERVER_VAR) -> ServerAddress:
         path = ""
     if scheme not in ("http", "https") or not host or path or parts.query or parts.fragment:
         raise ConfigError(
-            f"{setting}={server!r} is not a valid server address.",
+            f"The accsyn server {server!r} (from {setting}) is not a valid address.",
             hint="Use https://host[:port], or http://127.0.0.1:PORT for a local sandbox.",
         )
     if parts.username or parts.password:
         raise ConfigError(
-            f"{setting} must not carry a user name or password.",
+            f"The accsyn server address (from {setting}) must not carry a user name or password.",
             hint="Put the user in ACCSYN_API_USER and the key in ACCSYN_API_KEY.",
         )
     if scheme == "http" and not is_loopback_host(host):
         raise ConfigError(
-            f"{setting} uses plain http:// to {host}, which would send your API key unencrypted.",
+            f"The accsyn server {server!r} (from {setting}) uses plain http:// to {host}, which would "
+            "send your API key unencrypted.",
             hint="Use https://, or http:// only for a local sandbox on 127.0.0.1/localhost.",
         )
     default_port = 443 if scheme == "https" else 80
