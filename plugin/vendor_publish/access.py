@@ -1,0 +1,75 @@
+"""Checks only the service can answer: may this user write where the plan puts files?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from vendor_publish import paths
+from vendor_publish.models import Finding, Plan, Severity
+
+FULL_ACCESS_ROLES = {"admin", "employee", "support"}
+
+
+def writable_paths(acls: Iterable) -> list[str]:
+    """Share-relative folders the ACLs let the user write into ('' is the whole share)."""
+    result = []
+    for acl in acls:
+        if _field(acl, "write"):
+            result.append(str(_field(acl, "path") or "").replace("\\", "/").strip("/"))
+    return result
+
+
+def denied_destinations(destinations: Iterable[str], writable: list[str]) -> list[str]:
+    """Destinations not under any writable folder (compared per segment, case-insensitively)."""
+    denied = []
+    for dest in destinations:
+        if not any(root == "" or paths.is_under_root(dest, root) for root in writable):
+            denied.append(dest)
+    return denied
+
+
+def plan_folders(plan: Plan) -> list[str]:
+    """The destination folders of the plan, each once (what ACLs are checked against)."""
+    folders: dict[str, None] = {}
+    for entry in plan.entries:
+        if not entry.included:
+            continue
+        folder = entry.destination_dir or entry.destination.rsplit("/", 1)[0]
+        folders.setdefault(folder)
+    return list(folders)
+
+
+def online_findings(plan: Plan, client) -> list[Finding]:
+    """Ask the service whether the user may write every destination of the plan."""
+    me = client.login_info
+    if str(me.role).lower() in FULL_ACCESS_ROLES:
+        return []
+    share = client.find_one(f"share WHERE code={plan.share}")
+    if share is None:
+        return [
+            Finding(
+                code="no-share-access",
+                severity=Severity.ERROR,
+                message=f"The share {plan.share!r} does not exist in workspace {plan.workspace!r}, "
+                "or you have no access to it.",
+                fix="Ask the studio to check the share code in the studio profile and your access.",
+            )
+        ]
+    acls = client.find("acl", f"entity=user:{me.id} AND target=share:{share.id}")
+    writable = writable_paths(acls)
+    denied = denied_destinations(plan_folders(plan), writable)
+    where = ", ".join(writable) if writable else "nowhere"
+    return [
+        Finding(
+            code="no-write-access",
+            severity=Severity.ERROR,
+            message=f"You may not write to {folder} on share {plan.share} (you may write to: {where}).",
+            path=folder,
+            fix=f"Ask the studio to grant write access to {folder}, or check the studio profile's upload_root.",
+        )
+        for folder in denied
+    ]
+
+
+def _field(obj, name: str):
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)

@@ -1,0 +1,110 @@
+"""Plan -> accsyn job payload: as few tasks as the plan allows, each file still accounted for.
+
+Task rules (the manifest keeps per-file tracking whatever the task shape):
+- a plain file is one task;
+- a frame or tile sequence whose files are named exactly as its pattern says is one task per
+  contiguous run of frames, in accsyn's notation ``dir/img.%04d.exr[1001-1100]``; a run of
+  one frame, or a sequence with irregular names (padding overflow), falls back to file tasks;
+- a folder published whole is one folder task (trailing separator on both ends).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from vendor_publish import sequences
+from vendor_publish.manifest import METADATA_KEY
+from vendor_publish.models import EntryKind, Plan, PlanEntry
+
+
+def source_endpoint(user: str, local_path: str) -> str:
+    """A local path on the vendor's machine, in accsyn's party:path notation."""
+    return f"{user}:{local_path}"
+
+
+def share_endpoint(share: str, share_path: str) -> str:
+    """A path on the studio share; no party means the workspace."""
+    return f"share={share}/{share_path}"
+
+
+def entry_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]:
+    """The accsyn tasks that transfer one plan entry."""
+    if not entry.included or not entry.count:
+        return []
+    if entry.kind is EntryKind.FOLDER:
+        return [
+            {
+                "source": source_endpoint(user, entry.source_dir.rstrip("/\\") + _sep(entry.source_dir)),
+                "destination": share_endpoint(share, entry.destination_dir + "/"),
+            }
+        ]
+    if entry.kind is EntryKind.SEQUENCE:
+        return _sequence_tasks(entry, user, share)
+    return [_file_task(entry.source, entry.destination, user, share)]
+
+
+def _sequence_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]:
+    pattern = sequences.parse_pattern(entry.source)
+    regular = pattern is not None and pattern.printf() is not None and entry.frames is not None and all(
+        name == pattern.format(frame) for name, frame in zip(entry.members, entry.frames)
+    )
+    if not regular:
+        return [_file_task(f.source, f.destination, user, share) for f in entry.files()]
+    tasks = []
+    by_frame = dict(zip(entry.frames, entry.members))
+    printf = pattern.printf()
+    for first, last in sequences.contiguous_runs(entry.frames):
+        if first == last:
+            name = by_frame[first]
+            tasks.append(
+                _file_task(os.path.join(entry.source_dir, name), f"{entry.destination_dir}/{name}", user, share)
+            )
+            continue
+        tasks.append(
+            {
+                "source": source_endpoint(user, f"{os.path.join(entry.source_dir, printf)}[{first}-{last}]"),
+                "destination": share_endpoint(share, entry.destination_dir + "/"),
+            }
+        )
+    return tasks
+
+
+def _file_task(source: str, destination: str, user: str, share: str) -> dict[str, str]:
+    return {"source": source_endpoint(user, source), "destination": share_endpoint(share, destination)}
+
+
+def _sep(path: str) -> str:
+    return "\\" if "\\" in path and "/" not in path else "/"
+
+
+def build_job_payload(
+    plan: Plan,
+    *,
+    job_code: str,
+    manifest_source: str,
+    manifest_destination: str,
+    manifest_sha256: str,
+) -> dict[str, Any]:
+    """The body of ``transfer/create`` for a plan, its manifest task last."""
+    tasks: list[dict[str, str]] = []
+    for entry in plan.entries:
+        tasks.extend(entry_tasks(entry, plan.user, plan.share))
+    tasks.append(_file_task(manifest_source, manifest_destination, plan.user, plan.share))
+    return {
+        "code": job_code,
+        "name": f"{plan.task} from {plan.user}",
+        "tasks": tasks,
+        "metadata": {
+            METADATA_KEY: {
+                "publish_id": plan.publish_id,
+                "manifest": manifest_destination,
+                "manifest_sha256": manifest_sha256,
+                "task": plan.task,
+                "host": plan.host,
+                "files": plan.totals.files,
+                "bytes": plan.totals.bytes,
+                "comment": plan.comment,
+            }
+        },
+    }

@@ -1,0 +1,84 @@
+"""The publish manifest: every file with role, size, digest, source and destination.
+
+It travels with the job as a file of its own (so a 200,000-file publish does not bloat the
+job's metadata), and the job's metadata names it and carries its digest, so the studio's
+ingest step can find it, trust it and verify every file against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from vendor_publish import __version__
+from vendor_publish.models import Manifest, ManifestFile, Plan, Role
+
+MANIFEST_DIR = "_vendor_publish"
+METADATA_KEY = "vendor_publish"
+
+
+def manifest_destination(plan: Plan) -> str:
+    """Share-relative path the manifest is uploaded to, inside the upload root."""
+    return f"{plan.upload_root}/{MANIFEST_DIR}/{plan.job_code}.{plan.publish_id}.json"
+
+
+def build_manifest(plan: Plan, digests: dict[str, str] | None = None) -> Manifest:
+    """Describe every included file of the plan, with digests where known."""
+    digests = digests or {}
+    files: list[ManifestFile] = []
+    project_destination = None
+    for entry in plan.entries:
+        if not entry.included:
+            continue
+        for f in entry.files():
+            if entry.role is Role.PROJECT:
+                project_destination = f.destination
+            files.append(
+                ManifestFile(
+                    role=entry.role,
+                    source=f.source,
+                    destination=f.destination,
+                    size=f.size,
+                    digest=digests.get(f.source, f.digest),
+                    origin=entry.origin,
+                    mapping=entry.mapping,
+                    frame=f.frame,
+                )
+            )
+    return Manifest(
+        publish_id=plan.publish_id,
+        created=plan.created,
+        tool_version=__version__,
+        user=plan.user,
+        host=plan.host,
+        host_version=plan.host_version,
+        workspace=plan.workspace,
+        share=plan.share,
+        task=plan.task,
+        job_code=plan.job_code,
+        project_file=plan.project_file,
+        project_destination=project_destination,
+        upload_root=plan.upload_root,
+        comment=plan.comment,
+        files=files,
+        totals=plan.totals,
+    )
+
+
+def write_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> str:
+    """Write the manifest atomically; returns its SHA-256 so the job metadata can vouch for it."""
+    data = manifest.model_dump_json(indent=1).encode("utf-8")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(path: str | os.PathLike[str]) -> tuple[Manifest, str]:
+    """Read a manifest and return it with the SHA-256 of its bytes."""
+    data = Path(path).read_bytes()
+    return Manifest.model_validate(json.loads(data)), hashlib.sha256(data).hexdigest()

@@ -1,0 +1,293 @@
+"""Collection -> plan: expand patterns and folders into real files, stat them, map destinations."""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from vendor_publish import mapping, sequences
+from vendor_publish.errors import UnsafePathError
+from vendor_publish.models import (
+    CollectedItem,
+    Collection,
+    EntryKind,
+    Finding,
+    Plan,
+    PlanEntry,
+    Role,
+    Severity,
+)
+from vendor_publish.studio import StudioProfile
+from vendor_publish.validation import validate
+
+ENTRY_NAMESPACE = uuid.UUID("6f1c9a52-51a4-4f0e-9d51-3f1f6c0b7a10")
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything besides the collection that decides a plan."""
+
+    profile: StudioProfile
+    user: str
+    upload_root: str
+    project_root: str
+    share_local_root: str | None = None
+    task: str = ""
+    job_code: str = ""
+    comment: str = ""
+
+
+@dataclass
+class _Resolved:
+    entries: list[PlanEntry] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def build_plan(collection: Collection, context: PlanContext, *, publish_id: str | None = None) -> Plan:
+    """Turn what the host reported into a full plan with findings; reads the file system, sends nothing."""
+    resolved = _Resolved(findings=list(collection.findings))
+    mapper = mapping.Mapper(
+        context.project_root,
+        context.upload_root,
+        context.share_local_root,
+        context.profile.externals_dir,
+    )
+    project_item = CollectedItem(path=collection.project_file, role=Role.PROJECT, origin="project file")
+    seen: set[str] = set()
+    project_dir = os.path.dirname(collection.project_file)
+    for item in [project_item, *collection.items]:
+        if not os.path.isabs(item.path):  # hosts report relative paths against the project file
+            item = item.model_copy(update={"path": os.path.normpath(os.path.join(project_dir, item.path))})
+        key = _item_key(item)
+        if key in seen:  # the same reference reported twice: publish it once
+            continue
+        seen.add(key)
+        _resolve_item(item, mapper, resolved)
+    plan = Plan(
+        publish_id=publish_id or str(uuid.uuid4()),
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        host=collection.host,
+        host_version=collection.host_version,
+        project_file=collection.project_file,
+        project_root=context.project_root,
+        user=context.user,
+        workspace=context.profile.workspace,
+        share=context.profile.share,
+        upload_root=context.upload_root,
+        job_code=context.job_code,
+        task=context.task,
+        comment=context.comment,
+        entries=resolved.entries,
+        findings=resolved.findings,
+    )
+    return validate(plan, context.profile)
+
+
+def _item_key(item: CollectedItem) -> str:
+    return f"{item.role.value}|{os.path.normcase(item.path)}|{item.frames}"
+
+
+def _entry_id(item: CollectedItem) -> str:
+    return str(uuid.uuid5(ENTRY_NAMESPACE, _item_key(item)))
+
+
+def _resolve_item(item: CollectedItem, mapper: mapping.Mapper, out: _Resolved) -> None:
+    path = item.path
+    try:
+        pattern = None if item.is_dir else sequences.parse_pattern(path)
+        if pattern is not None:
+            mapped = mapper.map_pattern(path)
+        else:
+            mapped = mapper.map(path, is_dir=item.is_dir)
+    except UnsafePathError as exc:  # PatternError is one too
+        out.findings.append(
+            Finding(
+                code="unsafe-path",
+                severity=Severity.ERROR,
+                message=str(exc),
+                path=path,
+                origin=item.origin,
+                fix=exc.hint or "Move the file under the project folder, or rename it.",
+            )
+        )
+        return
+    entry = PlanEntry(
+        id=_entry_id(item),
+        kind=EntryKind.FILE,
+        role=item.role,
+        origin=item.origin,
+        source=path,
+        destination=mapped.destination,
+        mapping=mapped.kind,
+        optional=item.optional,
+    )
+    if pattern is not None:
+        _fill_sequence(entry, item, pattern, out)
+    elif item.is_dir:
+        _fill_folder(entry, item, out)
+    else:
+        _fill_file(entry, item, out)
+    out.entries.append(entry)
+
+
+def _fill_file(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
+    try:
+        st = os.stat(item.path)
+    except FileNotFoundError:
+        out.findings.append(_missing(item))
+        return
+    except OSError as exc:
+        out.findings.append(_unreadable(item, item.path, exc.strerror or str(exc)))
+        return
+    if stat_mod.S_ISDIR(st.st_mode):
+        out.findings.append(
+            Finding(
+                code="folder-not-file",
+                severity=Severity.ERROR,
+                message=f"Expected a file but found a folder: {item.path}",
+                path=item.path,
+                origin=item.origin,
+                fix="Point the reference at a file, or publish the folder whole (a trailing '/').",
+            )
+        )
+        return
+    entry.sizes = [st.st_size]
+    entry.mtimes_ns = [st.st_mtime_ns]
+    entry.inodes = [st.st_ino]
+    if not _readable(st):
+        out.findings.append(_unreadable(item, item.path, "permission denied"))
+
+
+def _fill_sequence(entry: PlanEntry, item: CollectedItem, pattern: sequences.SequencePattern, out: _Resolved) -> None:
+    entry.kind = EntryKind.SEQUENCE
+    entry.source_dir = pattern.directory
+    entry.destination_dir = entry.destination.rsplit("/", 1)[0]
+    entry.padding = pattern.padding
+    match = sequences.expand(pattern, item.frames)
+    members = match.members
+    entry.members = [m.name for m in members]
+    entry.frames = [m.frame for m in members]
+    entry.sizes = [m.size for m in members]
+    entry.mtimes_ns = [m.mtime_ns for m in members]
+    entry.inodes = [m.inode for m in members]
+    for finding in match.findings:
+        out.findings.append(
+            finding.model_copy(update={"path": finding.path or item.path, "origin": finding.origin or item.origin})
+        )
+
+
+def _fill_folder(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
+    entry.kind = EntryKind.FOLDER
+    entry.source_dir = item.path
+    entry.destination_dir = entry.destination
+    if not os.path.isdir(item.path):
+        out.findings.append(_missing(item))
+        return
+    names: list[str] = []
+    sizes: list[int] = []
+    mtimes: list[int] = []
+    inodes: list[int] = []
+    for rel, st in _walk(item.path, item, out):
+        names.append(rel)
+        sizes.append(st.st_size)
+        mtimes.append(st.st_mtime_ns)
+        inodes.append(st.st_ino)
+        if not _readable(st):
+            out.findings.append(_unreadable(item, os.path.join(item.path, rel), "permission denied"))
+    order = sorted(range(len(names)), key=names.__getitem__)
+    entry.members = [names[i] for i in order]
+    entry.sizes = [sizes[i] for i in order]
+    entry.mtimes_ns = [mtimes[i] for i in order]
+    entry.inodes = [inodes[i] for i in order]
+    if not names:
+        out.findings.append(
+            Finding(
+                code="empty-folder",
+                severity=Severity.WARNING,
+                message=f"The folder {item.path} holds no files.",
+                path=item.path,
+                origin=item.origin,
+                fix="Check that the outputs were written, or drop the folder from the publish.",
+            )
+        )
+
+
+def _walk(root: str, item: CollectedItem, out: _Resolved) -> Iterator[tuple[str, os.stat_result]]:
+    """Yield (relative '/'-path, stat) of every file under root; symlinked folders are not followed."""
+    stack = [("", root)]
+    while stack:
+        rel_dir, abs_dir = stack.pop()
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = list(it)
+        except OSError as exc:
+            out.findings.append(_unreadable(item, abs_dir, exc.strerror or str(exc)))
+            continue
+        for de in entries:
+            rel = f"{rel_dir}/{de.name}" if rel_dir else de.name
+            try:
+                if de.is_dir(follow_symlinks=False):
+                    stack.append((rel, de.path))
+                    continue
+                if de.is_symlink() and os.path.isdir(de.path):
+                    out.findings.append(
+                        Finding(
+                            code="symlinked-folder",
+                            severity=Severity.WARNING,
+                            message=f"Linked folder not followed: {de.path}",
+                            path=de.path,
+                            origin=item.origin,
+                            fix="Publish the linked folder's own path if its files belong to this publish.",
+                        )
+                    )
+                    continue
+                yield rel, de.stat()
+            except FileNotFoundError:  # a dangling link or a file removed while we looked
+                out.findings.append(_missing(item, de.path))
+            except OSError as exc:
+                out.findings.append(_unreadable(item, de.path, exc.strerror or str(exc)))
+
+
+def _readable(st: os.stat_result) -> bool:
+    """Judge readability from the mode bits we already have, without another system call."""
+    if os.name == "nt" or not hasattr(os, "geteuid") or os.geteuid() == 0:
+        return True
+    mode = st.st_mode
+    if st.st_uid == os.geteuid():
+        return bool(mode & stat_mod.S_IRUSR)
+    if st.st_gid in _groups():
+        return bool(mode & stat_mod.S_IRGRP)
+    return bool(mode & stat_mod.S_IROTH)
+
+
+def _groups() -> set[int]:
+    return {os.getegid(), *os.getgroups()}
+
+
+def _missing(item: CollectedItem, path: str | None = None) -> Finding:
+    path = path or item.path
+    what = {Role.PROJECT: "The project file", Role.OUTPUT: "An output"}.get(item.role, "A file the project uses")
+    return Finding(
+        code="missing-file",
+        severity=Severity.ERROR,
+        message=f"{what} is missing: {path}",
+        path=path,
+        origin=item.origin,
+        fix="Restore the file, fix the path in the project, or remove the reference.",
+    )
+
+
+def _unreadable(item: CollectedItem, path: str, reason: str) -> Finding:
+    return Finding(
+        code="unreadable-file",
+        severity=Severity.ERROR,
+        message=f"Cannot read {path}: {reason}.",
+        path=path,
+        origin=item.origin,
+        fix="Fix the file's permissions so your user can read it.",
+    )
+
