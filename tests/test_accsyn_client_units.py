@@ -169,5 +169,8 @@ def test_models_keep_unknown_fields() -> None:
     job = Job.model_validate({"id": "a" * 24, "status": "done", "created": "2026-01-22T08:35:59", "novel": 1})
     assert job.is_finished and job.created and job.created.tzinfo is timezone.utc
     assert job.model_dump()["novel"] == 1
+    nested = Job(metadata='{"vendor_publish": {"publish_id": "P1"}}')
+    assert nested.metadata_value("vendor_publish.publish_id") == "P1"
+    assert nested.metadata_value("vendor_publish.other") is None and Job().metadata_value("a") is None
     tree = FileEntry.model_validate({"filename": "d", "type": 0, "files": [{"filename": "a", "type": 1, "size": 2}]})
     assert [p for p, _ in tree.walk()] == ["d", "d/a"] and tree.is_dir

@@ -732,7 +732,7 @@ class AccsynClient:
         creates: str | None = None,
     ) -> Any:
         """Send one event and return its ``result``; re-login once if the session was refused."""
-        for renewed in (False, True):
+        for attempt in range(2):
             info = self._ensure_login()
             event = build_event(
                 workspace=self.workspace,
@@ -759,10 +759,11 @@ class AccsynClient:
                 )
             except AuthenticationFailed:
                 # A 401 means the service did not act: safe to log in again and resend once.
-                if renewed:
+                if attempt:
                     raise
                 with self._lock:
-                    self._login_info = None
+                    if self._login_info is info:
+                        self._login_info = None
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ---- typed calls -----------------------------------------------------------------
@@ -887,7 +888,9 @@ class AccsynClient:
     def find_jobs_by_code(
         self, code: str, *, metadata: Mapping[str, Any] | None = None
     ) -> list[Job]:
-        """Jobs named ``code`` (active and finished), optionally whose metadata holds ``metadata``.
+        """Jobs coded ``code`` (active and finished), oldest first, optionally filtered on metadata.
+
+        ``metadata`` keys may be dotted to reach nested values (``{"vendor_publish.publish_id": x}``).
 
         This is how a caller resolves :class:`SubmissionUncertain`: look for the job by the code
         and publish id it sent before submitting again.
@@ -903,7 +906,7 @@ class AccsynClient:
             job
             for job in seen.values()
             if (job.code or "").casefold() == code.casefold()
-            and all((job.metadata or {}).get(k) == v for k, v in wanted.items())
+            and all(job.metadata_value(k) == v for k, v in wanted.items())
         ]
         oldest = datetime.min.replace(tzinfo=timezone.utc)
         return sorted(matches, key=lambda j: j.created or oldest)

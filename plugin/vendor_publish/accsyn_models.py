@@ -7,6 +7,7 @@ stay plain strings for the same reason; the known values are listed as constants
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -114,7 +115,26 @@ class Job(AccsynEntity):
     created: datetime | None = None
     modified: datetime | None = None
     finished: datetime | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Any = None
+
+    def metadata_dict(self) -> dict[str, Any]:
+        """The job's metadata as a dict (the service may hand it back as a JSON string)."""
+        meta = self.metadata
+        if isinstance(meta, str):
+            try:
+                meta = json.loads(meta)
+            except ValueError:
+                return {}
+        return meta if isinstance(meta, dict) else {}
+
+    def metadata_value(self, key: str) -> Any:
+        """A metadata value by dotted key (``vendor_publish.publish_id``), or None."""
+        node: Any = self.metadata_dict()
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
 
     @property
     def is_finished(self) -> bool:
@@ -132,7 +152,7 @@ class Task(AccsynEntity):
     priority: int | None = None
     source: Any = None
     destination: Any = None
-    metadata: dict[str, Any] | None = None
+    metadata: Any = None
     created: datetime | None = None
     finished: datetime | None = None
 
