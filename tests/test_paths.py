@@ -87,7 +87,7 @@ def test_parse_local_forced_flavour() -> None:
 def test_looks_windows() -> None:
     assert looks_windows(r"C:\x") and looks_windows("c:/x") and looks_windows(r"\\srv\s")
     assert looks_windows("//srv/s") and looks_windows(r"a\b")
-    assert not looks_windows("/mnt/x") and not looks_windows("a/b") and not looks_windows("///x")
+    assert not looks_windows("/mnt/x\\y") and not looks_windows("/mnt/x") and not looks_windows("a/b") and not looks_windows("///x")
 
 
 def test_is_within_boundaries_and_case() -> None:
@@ -195,4 +195,5 @@ def test_split_name() -> None:
     assert split_name("/img.exr") == ("/", "img.exr")
     assert split_name(r"C:\img.exr") == ("C:\\", "img.exr")
     assert split_name(r"C:\r/img.exr") == ("C:\\r", "img.exr")
-    assert split_name("/r/a\\b.exr") == ("/r/a", "b.exr")  # backslash makes it read as Windows
+    assert split_name("/r/a\\b.exr") == ("/r", "a\\b.exr")  # a POSIX name holding a backslash
+    assert split_name("r/a\\b.exr") == ("r/a", "b.exr")  # backslash makes it read as Windows

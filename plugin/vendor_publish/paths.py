@@ -42,6 +42,10 @@ def looks_windows(path: str) -> bool:
     """True when the string reads as a Windows path (drive letter, UNC, ``\\\\?\\`` or backslashes)."""
     # ``//server/share`` counts as UNC: Maya and others report Windows UNC paths with
     # forward slashes, while on POSIX a leading ``//`` is almost always a joining accident.
+    # A single leading '/' is POSIX even with backslashes after it: those are then characters
+    # of a name, which ``share_relative`` refuses rather than upload a file named 'a\\b'.
+    if path.startswith("/") and not path.startswith("//"):
+        return False
     return bool(_DRIVE_RE.match(path)) or "\\" in path or (
         path.startswith("//") and len(path) > 2 and path[2] != "/"
     )
