@@ -1,0 +1,43 @@
+"""Builders for vendor projects on disk, shared by the core's tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vendor_publish.studio import StudioProfile
+
+USER = "jennifer@gda.com"
+
+
+def geoscan_profile(**overrides) -> StudioProfile:
+    """The tutorial's studio profile."""
+    data = dict(
+        display_name="GeoScan",
+        workspace="geoscan",
+        share="proj002-outsourcing",
+        volume="production",
+        share_path="proj002",
+        naming={"output": ["*_exported.dat"]},
+        required={"output": 1},
+    )
+    data.update(overrides)
+    return StudioProfile(**data)
+
+
+def write(path: Path, data: bytes | str = b"x") -> Path:
+    """Create a file (and its folders)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def tutorial_project(production: Path) -> dict[str, Path]:
+    """The tutorial's vendor project under a local production root (ACCSYN_PRODUCTION_PATH)."""
+    work = production / "proj002" / "FROM_VENDORS" / USER
+    return {
+        "production": production,
+        "work": work,
+        "project": write(work / "proj002_DATASET_001_1203.analyze", "analysis project v1\n"),
+        "asset": write(work / "cleaned_set.dat", "cleaned data\n" * 100),
+        "output": write(work / "output" / "proj002_DATASET_001_1203_exported.dat", "exported result\n" * 50),
+    }

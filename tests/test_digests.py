@@ -1,0 +1,66 @@
+"""Digests: correct SHA-256, cache hits skip reading, two processes share the cache safely."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+
+from vendor_publish.digests import DigestCache, FileKey, digest_files
+
+
+def key(path):
+    st = os.stat(path)
+    return FileKey(str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def test_digests_match_hashlib_and_cache_is_used(tmp_path):
+    files = []
+    for i in range(20):
+        p = tmp_path / f"f{i}.bin"
+        p.write_bytes(os.urandom(1000 * i + 1))
+        files.append(p)
+    cache = DigestCache(tmp_path / "cache.sqlite3")
+    keys = [key(p) for p in files]
+    got = digest_files(keys, cache=cache, workers=2)
+    assert got == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    # Change the bytes but keep size, mtime and inode: a cache hit must not read the file again.
+    for p in files:
+        st = p.stat()
+        with open(p, "r+b") as fh:
+            fh.write(b"Z")
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert digest_files(keys, cache=cache) == got
+    assert digest_files(keys, cache=None) != got
+
+
+def test_changed_file_is_read_again(tmp_path):
+    p = tmp_path / "a.bin"
+    p.write_bytes(b"one")
+    cache = DigestCache(tmp_path / "c.sqlite3")
+    first = digest_files([key(p)], cache=cache)[str(p)]
+    p.write_bytes(b"two!")
+    second = digest_files([key(p)], cache=cache)[str(p)]
+    assert first != second == hashlib.sha256(b"two!").hexdigest()
+
+
+def _hammer(args):
+    db, folder, n = args
+    cache = DigestCache(db)
+    keys = []
+    for i in range(n):
+        p = os.path.join(folder, f"{i}.bin")
+        keys.append(key(p))
+    for _ in range(5):
+        digest_files(keys, cache=cache, workers=2)
+    return len(cache.lookup(keys))
+
+
+def test_two_processes_share_the_cache(tmp_path):
+    for i in range(200):
+        (tmp_path / f"{i}.bin").write_bytes(str(i).encode())
+    db = tmp_path / "shared.sqlite3"
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        counts = pool.map(_hammer, [(str(db), str(tmp_path), 200)] * 3, chunksize=1)
+    assert counts == [200, 200, 200]

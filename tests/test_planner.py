@@ -1,0 +1,198 @@
+"""Collection -> plan on real files: expansion, mapping, findings, totals."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from projects import USER, geoscan_profile, tutorial_project, write
+
+from vendor_publish.generic import collect_paths
+from vendor_publish.models import CollectedItem, Collection, EntryKind, MappingKind, Role, Severity
+from vendor_publish.planner import PlanContext, build_plan
+
+UPLOAD = f"FROM_VENDORS/{USER}"
+
+
+def context(tmp_path, **kw):
+    base = dict(
+        profile=geoscan_profile(),
+        user=USER,
+        upload_root=UPLOAD,
+        project_root=str(tmp_path / "production" / "proj002" / "FROM_VENDORS" / USER),
+        share_local_root=str(tmp_path / "production" / "proj002"),
+        task="DATASET_001_1203",
+        job_code="DATASET_001_1203_output",
+    )
+    base.update(kw)
+    return PlanContext(**base)
+
+
+def codes(plan):
+    return {f.code for f in plan.findings}
+
+
+def test_tutorial_project_maps_to_itself(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    coll = collect_paths(str(p["project"]), dependencies=[str(p["asset"])], outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path))
+    dests = sorted(f.destination for e in plan.entries for f in e.files())
+    assert dests == [
+        f"{UPLOAD}/cleaned_set.dat",
+        f"{UPLOAD}/output/proj002_DATASET_001_1203_exported.dat",
+        f"{UPLOAD}/proj002_DATASET_001_1203.analyze",
+    ]
+    assert {e.mapping for e in plan.entries} == {MappingKind.UPLOAD_ROOT}
+    assert not plan.blocked, plan.findings
+    assert plan.totals.files == 3
+    assert plan.totals.by_role == {"project": 1, "dependency": 1, "output": 1}
+    assert plan.totals.bytes == sum(os.path.getsize(p[k]) for k in ("project", "asset", "output"))
+
+
+def test_missing_dependency_is_a_blocking_finding_naming_file_and_origin(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    missing = p["work"] / "textures" / "gone.png"
+    coll = Collection(
+        host="test",
+        project_file=str(p["project"]),
+        items=[
+            CollectedItem(path=str(missing), role=Role.DEPENDENCY, origin='node "Tex"'),
+            CollectedItem(path=str(p["output"]), role=Role.OUTPUT),
+        ],
+    )
+    plan = build_plan(coll, context(tmp_path))
+    assert plan.blocked
+    (f,) = [f for f in plan.findings if f.code == "missing-file"]
+    assert f.path == str(missing) and f.origin == 'node "Tex"' and f.fix
+    assert str(missing) in f.message
+
+
+def test_missing_project_file_blocks(tmp_path):
+    coll = Collection(host="test", project_file=str(tmp_path / "nope.analyze"))
+    plan = build_plan(coll, context(tmp_path, project_root=str(tmp_path)))
+    assert "missing-file" in codes(plan) and plan.blocked
+
+
+def test_sequence_with_range_reports_missing_frames_and_stays_one_entry(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    for frame in (1, 2, 3, 5):
+        write(p["work"] / "renders" / f"shot.{frame:04d}.exr", f"frame {frame}")
+    coll = Collection(
+        host="test",
+        project_file=str(p["project"]),
+        items=[
+            CollectedItem(path=str(p["work"] / "renders" / "shot.####.exr"), role=Role.DEPENDENCY, frames=(1, 5)),
+            CollectedItem(path=str(p["output"]), role=Role.OUTPUT),
+        ],
+    )
+    plan = build_plan(coll, context(tmp_path))
+    (seq,) = [e for e in plan.entries if e.kind is EntryKind.SEQUENCE]
+    assert seq.frames == [1, 2, 3, 5] and seq.count == 4
+    assert seq.destination == f"{UPLOAD}/renders/shot.####.exr"
+    assert [f.destination for f in seq.files()][0] == f"{UPLOAD}/renders/shot.0001.exr"
+    incomplete = [f for f in plan.findings if "4" in f.message and f.severity is Severity.ERROR]
+    assert incomplete, plan.findings
+
+
+def test_folder_output_lists_every_file(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    write(p["work"] / "output" / "sub" / "b_exported.dat", "b")
+    coll = collect_paths(str(p["project"]), outputs=[str(p["work"] / "output") + "/"])
+    plan = build_plan(coll, context(tmp_path))
+    (folder,) = [e for e in plan.entries if e.kind is EntryKind.FOLDER]
+    assert folder.members == ["proj002_DATASET_001_1203_exported.dat", "sub/b_exported.dat"]
+    assert folder.destination == f"{UPLOAD}/output"
+    assert not plan.blocked, plan.findings
+
+
+def test_external_file_goes_to_externals_with_a_warning(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    ext = write(tmp_path / "library" / "wood.png", "png")
+    coll = collect_paths(str(p["project"]), dependencies=[str(ext)], outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path))
+    (e,) = [e for e in plan.entries if e.mapping is MappingKind.EXTERNAL]
+    assert e.destination.startswith(f"{UPLOAD}/_external/") and e.destination.endswith("/library/wood.png")
+    assert "external-file" in codes(plan) and not plan.blocked
+
+
+def test_naming_rule_and_required_output(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    bad = write(p["work"] / "output" / "result.dat", "r")
+    coll = collect_paths(str(p["project"]), outputs=[str(bad)])
+    plan = build_plan(coll, context(tmp_path))
+    (f,) = [f for f in plan.findings if f.code == "naming-rule"]
+    assert "result.dat" in f.message and "*_exported.dat" in f.message and f.blocking
+    coll = collect_paths(str(p["project"]))
+    plan = build_plan(coll, context(tmp_path))
+    (f,) = [f for f in plan.findings if f.code == "required-role"]
+    assert "at least 1 output" in f.message
+
+
+def test_empty_output_blocks_and_studio_can_downgrade_it(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    p["output"].write_bytes(b"")
+    coll = collect_paths(str(p["project"]), outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path))
+    assert "empty-output" in codes(plan) and plan.blocked
+    lenient = context(tmp_path, profile=geoscan_profile(severity={"empty-output": "warning"}))
+    plan = build_plan(coll, lenient)
+    assert "empty-output" in codes(plan) and not plan.blocked
+    silent = context(tmp_path, profile=geoscan_profile(severity={"empty-output": "ignore"}))
+    assert "empty-output" not in codes(build_plan(coll, silent))
+
+
+def test_case_only_collision_is_an_error(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    a = write(tmp_path / "x" / "Tex.png", "a")
+    b = write(tmp_path / "x" / "tex.png", "b")
+    if os.path.samefile(a, b):
+        pytest.skip("case-insensitive file system")
+    proj_root = str(tmp_path)
+    coll = collect_paths(str(p["project"]), dependencies=[str(a), str(b)], outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path, project_root=proj_root, share_local_root=None))
+    assert "destination-collision" in codes(plan) and plan.blocked
+
+
+def test_same_reference_twice_is_published_once(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    coll = collect_paths(str(p["project"]), dependencies=[str(p["asset"]), str(p["asset"])], outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path))
+    assert plan.totals.files == 3
+
+
+def test_directory_where_a_file_is_expected(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    d = p["work"] / "cache.abc"
+    d.mkdir()
+    coll = Collection(host="test", project_file=str(p["project"]),
+                      items=[CollectedItem(path=str(d), role=Role.DEPENDENCY), CollectedItem(path=str(p["output"]), role=Role.OUTPUT)])
+    plan = build_plan(coll, context(tmp_path))
+    assert "folder-not-file" in codes(plan)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads everything")
+def test_unreadable_file(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    p["asset"].chmod(0)
+    coll = collect_paths(str(p["project"]), dependencies=[str(p["asset"])], outputs=[str(p["output"])])
+    assert "unreadable-file" in codes(build_plan(coll, context(tmp_path)))
+
+
+def test_adapter_findings_are_kept(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    from vendor_publish.models import Finding
+
+    odd = Finding(code="unreadable-reference", severity=Severity.WARNING, message="driver on X", origin="X")
+    coll = Collection(host="test", project_file=str(p["project"]), findings=[odd],
+                      items=[CollectedItem(path=str(p["output"]), role=Role.OUTPUT)])
+    assert odd in build_plan(coll, context(tmp_path)).findings
+
+
+def test_plan_round_trips_through_json(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    coll = collect_paths(str(p["project"]), dependencies=[str(p["asset"])], outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path))
+    from vendor_publish.models import Plan
+
+    again = Plan.model_validate_json(plan.model_dump_json())
+    assert again == plan
