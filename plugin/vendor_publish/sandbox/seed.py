@@ -101,7 +101,7 @@ def write_studio_profile(root: Path, url: str) -> Path:
         'job_code = "{task}_output"\n'
         f'server = "{url}"\n'
         "\n[naming]\n"
-        'outputs = ["*_exported.dat"]\n'
+        'output = ["*_exported.dat"]\n'
         "\n[required]\n"
         "output = 1\n"
     )
