@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -91,23 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     cfg_sub.add_parser("path", help="Print the config file's path.")
 
     p_sandbox = sub.add_parser("sandbox", help="Run a local accsyn-compatible server (for trials and tests).")
-    try:  # TEMP until the sandbox CLI lands
-        from vendor_publish.sandbox import cli as sandbox_cli
+    from vendor_publish.sandbox import cli as sandbox_cli
 
-        sandbox_cli.add_arguments(p_sandbox)
-    except ImportError:
-        pass
+    sandbox_cli.add_arguments(p_sandbox)
 
     p_demo = sub.add_parser("demo", help="Publish the tutorial's project into a local sandbox, end to end.")
     p_demo.add_argument("--dir", help="Work folder (default: a new temporary folder, kept for you to look at).")
 
     p_ingest = sub.add_parser("ingest", help="Studio side: verify a published job and run the studio's publish step.")
-    try:  # TEMP
-        from vendor_publish import ingest as ingest_mod
+    from vendor_publish import ingest as ingest_mod
 
-        ingest_mod.add_arguments(p_ingest)
-    except ImportError:
-        pass
+    ingest_mod.add_arguments(p_ingest)
     return parser
 
 

@@ -160,7 +160,11 @@ def _follow(client, job_id: str, timeout: float | None):
     user_id = client.login_info.id
     snap = tracking.follow(client, job_id, user_id=user_id, timeout=timeout, on_update=update)
     bar.done()
-    print(report.format_snapshot(snap), file=sys.stderr)
+    if snap.message not in said:
+        print(report.format_snapshot(snap), file=sys.stderr)
+    if snap.status not in (JobStatus.DONE.value, JobStatus.FAILED.value, JobStatus.ABORTED.value):
+        print(f"Stopped waiting; the job goes on. Follow it with: vendor-publish status {job_id} --wait",
+              file=sys.stderr)
     return snap
 
 

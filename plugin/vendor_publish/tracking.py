@@ -32,16 +32,24 @@ def snapshot(client, job_id: str, *, user_id: str | None = None) -> TrackingSnap
     return TrackingSnapshot(
         job_id=job_id,
         status=status,
-        progress=float(getattr(job, "progress", 0) or 0),
-        size=getattr(job, "size", None),
-        speed=getattr(job, "speed", None),
-        etr=getattr(job, "etr", None),
+        progress=_number(getattr(job, "progress", 0), float) or 0.0,
+        size=_number(getattr(job, "size", None), int),
+        speed=_number(getattr(job, "speed", None), float),
+        etr=_number(getattr(job, "etr", None), int),
         tasks_total=len(tasks),
         tasks_done=statuses.count("done"),
         tasks_failed=statuses.count("failed"),
         client_online=online,
         message=message,
     )
+
+
+def _number(value, kind):
+    """The service sends numbers, '' or nothing; the snapshot wants a number or None."""
+    try:
+        return kind(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _message_for(status: str, job) -> str:
