@@ -89,10 +89,10 @@ def format_snapshot(snap: TrackingSnapshot) -> str:
 class ProgressLine:
     """A single self-rewriting progress line on a terminal; plain lines when not a terminal."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
         self.width = width
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self._last_text = ""
         self._last_time = 0.0
 
