@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from pathlib import PurePath, PurePosixPath, PureWindowsPath
+from pathlib import PurePath, PureWindowsPath
 from typing import Iterable
 
 from .errors import UnsafePathError
@@ -28,6 +28,7 @@ from .paths import (
     PathLike,
     is_under_root,
     is_within,
+    key_parts,
     parse_local,
     relative_parts,
     share_relative,
@@ -112,6 +113,13 @@ class Mapper:
                     hint="Check the ACCSYN_<VOLUME>_PATH setting: it must be a full path.",
                 )
             self.upload_local_root = self.share_local_root.joinpath(*self._upload_segments)
+            self._upload_keys = key_parts(self.upload_local_root)
+        self._project_keys = key_parts(self.project_root)
+
+    @staticmethod
+    def _inside(p: PurePath, keys: list[str], root: PurePath, root_keys: list[str]) -> bool:
+        # Same answer as paths.is_within, with the root's keys computed once per publish.
+        return type(p) is type(root) and len(keys) >= len(root_keys) and keys[: len(root_keys)] == root_keys
 
     def _finish(self, segments: Iterable[str], kind: MappingKind, source: str) -> Mapped:
         segments = list(segments)
@@ -135,11 +143,12 @@ class Mapper:
         """Map one local file (or folder, with ``is_dir``) onto the share."""
         source = str(path)
         p = self.local(path)
-        if self.upload_local_root is not None and is_within(p, self.upload_local_root):
-            rel = relative_parts(p, self.upload_local_root)
+        keys = key_parts(p)
+        if self.upload_local_root is not None and self._inside(p, keys, self.upload_local_root, self._upload_keys):
+            rel = p.parts[len(self._upload_keys):]
             kind = MappingKind.UPLOAD_ROOT
-        elif is_within(p, self.project_root):
-            rel = relative_parts(p, self.project_root)
+        elif self._inside(p, keys, self.project_root, self._project_keys):
+            rel = p.parts[len(self._project_keys):]
             kind = MappingKind.PROJECT
             n = len(self._upload_segments)
             if len(rel) >= n and _fold(rel[:n]) == _fold(self._upload_segments):
@@ -195,7 +204,7 @@ def _source_key(source: str) -> str:
         return source
     if isinstance(p, PureWindowsPath):
         return str(p).lower()
-    return str(PurePosixPath(p))
+    return str(p)
 
 
 def find_collisions(destinations: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:

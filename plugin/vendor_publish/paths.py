@@ -99,6 +99,8 @@ def _parse_windows(s: str, original: str) -> PureWindowsPath:
 
 def _normalise(p: PurePath, original: str) -> PurePath:
     """Resolve ``..`` lexically, refusing any that would climb above the anchor."""
+    if ".." not in p.parts:
+        return p  # pathlib already dropped '.' parts and doubled separators
     parts: list[str] = []
     for part in p.parts[1:] if p.anchor else p.parts:
         if part == "..":
@@ -167,12 +169,17 @@ def _as_path(path: PathLike) -> PurePath:
     return path if isinstance(path, PurePath) else parse_local(path)
 
 
-def _key_parts(p: PurePath) -> list[str]:
+def key_parts(p: PurePath) -> list[str]:
+    """Components of a parsed path as compared: lower-cased for Windows, exact for POSIX."""
     # Windows compares names case-insensitively; str.lower() is close to NTFS's simple case
     # mapping (casefold would also equate 'ß' with 'ss', which NTFS does not).
     if isinstance(p, PureWindowsPath):
         return [part.lower() for part in p.parts]
     return list(p.parts)
+
+
+def _starts_with(keys: list[str], root_keys: list[str]) -> bool:
+    return len(keys) >= len(root_keys) and keys[: len(root_keys)] == root_keys
 
 
 def is_within(path: PathLike, root: PathLike) -> bool:
@@ -187,8 +194,7 @@ def is_within(path: PathLike, root: PathLike) -> bool:
         return False
     if type(p) is not type(r):
         return False
-    pk, rk = _key_parts(p), _key_parts(r)
-    return len(pk) >= len(rk) and pk[: len(rk)] == rk
+    return _starts_with(key_parts(p), key_parts(r))
 
 
 def relative_parts(path: PathLike, root: PathLike) -> tuple[str, ...]:
