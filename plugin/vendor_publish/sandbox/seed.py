@@ -17,8 +17,9 @@ SEEDS = ("geoscan",)
 
 GEOSCAN_USERS = (("andrea@geoscan.org", "admin"), ("workflow@geoscan.org", "employee"),
                  ("jennifer@gda.com", "standard"))
-GEOSCAN_ACLS = (("DATASET_001_1203", True, False), ("TO_VENDORS", True, False),
-                ("FROM_VENDORS/jennifer@gda.com", True, True))
+# The upload ACL first: it is the one a vendor's tools look for.
+GEOSCAN_ACLS = (("FROM_VENDORS/jennifer@gda.com", True, True), ("DATASET_001_1203", True, False),
+                ("TO_VENDORS", True, False))
 SAMPLE_FILES = {
     "DATASET_001_1203/source/scan_0001.dat": b"GEOSCAN-DAT 1\n" + bytes(range(256)) * 8,
     "DATASET_001_1203/source/scan_0002.dat": b"GEOSCAN-DAT 2\n" + bytes(range(255, -1, -1)) * 8,
