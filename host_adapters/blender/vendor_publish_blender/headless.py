@@ -1,0 +1,137 @@
+"""Collect a .blend without a UI: in this interpreter when it has ``bpy``, else in a ``blender -b``
+subprocess. Also the entry point that runs inside that Blender and writes the JSON.
+
+Inside Blender: ``blender -b --factory-startup --disable-autoexec scene.blend --python-expr
+"import sys; sys.path.insert(0, ADAPTER_DIR); from vendor_publish_blender.headless import main;
+main(['--output', OUT])"``; with the module: ``python -m vendor_publish_blender.headless
+scene.blend --output OUT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vendor_publish.models import Collection
+
+#: Folder holding this package, put on a subprocess Blender's ``sys.path``.
+ADAPTER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Environment variable naming the Blender executable to run when ``bpy`` is not importable.
+BLENDER_ENV = "VENDOR_PUBLISH_BLENDER"
+DEFAULT_TIMEOUT = 600.0
+
+
+def _error(message: str, hint: str | None = None) -> Exception:
+    try:
+        from vendor_publish.errors import VendorPublishError
+    except ImportError:  # inside a bare Blender: plain text reaches the parent through stderr
+        return RuntimeError(message if hint is None else f"{message} {hint}")
+    return VendorPublishError(message, hint=hint)
+
+
+def collect_open_file_raw(path: str) -> dict[str, Any]:
+    """Open ``path`` in this interpreter's Blender (``bpy``) and collect it as a JSON-ready dict."""
+    import bpy
+
+    from .collection import collect_raw
+
+    target = os.path.abspath(path)
+    current = bpy.data.filepath
+    if not current or os.path.normcase(os.path.abspath(current)) != os.path.normcase(target):
+        if not bpy.app.background:
+            raise _error(f"Refusing to open {target} over the artist's open file in interactive Blender.",
+                         "Publish the open file from the File menu, or run the batch publish outside Blender.")
+        # Scripts embedded in the .blend stay off: collection must not run the file's code.
+        bpy.ops.wm.open_mainfile(filepath=target, load_ui=False, use_scripts=False)
+    return collect_raw()
+
+
+def _validate(raw: dict[str, Any]) -> Collection:
+    from vendor_publish.models import Collection
+
+    return Collection.model_validate(raw)
+
+
+def find_blender(blender: str | None = None) -> str:
+    """The Blender executable to run: the one given, ``$VENDOR_PUBLISH_BLENDER``, or ``blender`` on PATH."""
+    candidate = blender or os.environ.get(BLENDER_ENV) or shutil.which("blender")
+    if candidate and (os.path.isfile(candidate) or shutil.which(candidate)):
+        return shutil.which(candidate) or candidate
+    raise _error(
+        "No Blender found to read the .blend file"
+        + (f" (looked for {candidate!r})." if candidate else " (bpy is not importable and 'blender' is not on PATH)."),
+        f"Install Blender and put it on PATH, set {BLENDER_ENV} to its executable, or pip install \"bpy==4.5.*\".")
+
+
+def _run(command: list[str], out: str, path: str, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise _error(f"Blender took more than {timeout:.0f} s to read {path}.",
+                     "Open the file in Blender to check it loads, or raise the timeout.") from None
+    if proc.returncode != 0 or not os.path.exists(out) or os.path.getsize(out) == 0:
+        detail = "\n".join((proc.stderr or proc.stdout or "").strip().splitlines()[-8:])
+        raise _error(f"Blender could not collect {path} (exit code {proc.returncode}).",
+                     f"Blender said:\n{detail}" if detail else "Open the file in Blender to see why.")
+    with open(out, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def collect_blend_file(path: str, *, blender: str | None = None, isolate: bool = False,
+                       timeout: float = DEFAULT_TIMEOUT) -> Collection:
+    """What the .blend at ``path`` uses and produces, as a ``Collection``.
+
+    With ``bpy`` importable (and no ``blender`` given) the file is opened in this process, or in
+    a fresh interpreter when ``isolate`` is true; otherwise a Blender executable runs it in
+    background mode.
+    """
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise _error(f"No .blend file at {path}.", "Check the path passed to the publish.")
+    has_bpy = importlib.util.find_spec("bpy") is not None
+    if blender is None and has_bpy and not isolate:
+        return _validate(collect_open_file_raw(path))
+    with tempfile.TemporaryDirectory(prefix="vendor-publish-blend-") as tmp:
+        out = os.path.join(tmp, "collection.json")
+        if blender is None and has_bpy:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (ADAPTER_DIR, env.get("PYTHONPATH")) if p)
+            command = [sys.executable, "-m", "vendor_publish_blender.headless", path, "--output", out]
+            return _validate(_run(command, out, path, timeout, env))
+        expr = ("import sys; sys.path.insert(0, %r); from vendor_publish_blender.headless import main; "
+                "sys.exit(main(['--output', %r]))" % (ADAPTER_DIR, out))
+        command = [find_blender(blender), "-b", "--factory-startup", "--disable-autoexec", path,
+                   "--python-exit-code", "3", "--python-expr", expr]
+        return _validate(_run(command, out, path, timeout))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the open (or given) .blend's collection as JSON; run inside Blender or with ``bpy``."""
+    parser = argparse.ArgumentParser(prog="vendor_publish_blender.headless", description=main.__doc__)
+    parser.add_argument("blend", nargs="?", help="The .blend to open (default: the one Blender has open).")
+    parser.add_argument("--output", required=True, help="Where to write the collection JSON.")
+    args = parser.parse_args(argv)
+    if args.blend:
+        raw = collect_open_file_raw(args.blend)
+    else:
+        from .collection import collect_raw
+
+        raw = collect_raw()
+    tmp = f"{args.output}.part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(raw, fh, indent=1)
+    os.replace(tmp, args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
