@@ -197,3 +197,44 @@ def test_split_name() -> None:
     assert split_name(r"C:\r/img.exr") == ("C:\\r", "img.exr")
     assert split_name("/r/a\\b.exr") == ("/r", "a\\b.exr")  # a POSIX name holding a backslash
     assert split_name("r/a\\b.exr") == ("r/a", "b.exr")  # backslash makes it read as Windows
+
+
+# --- properties ------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00/\\:"), min_size=1, max_size=8) \
+    .filter(lambda s: s not in (".", ".."))
+_ROOTS = st.sampled_from([r"C:\proj", r"c:\Proj\sub", r"\\srv\share\proj", "/home/v/proj", "/"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(root=_ROOTS, names=st.lists(_NAMES, min_size=1, max_size=4), tail=_NAMES)
+def test_within_is_component_wise(root: str, names: list[str], tail: str) -> None:
+    sep = "/" if root.startswith("/") else "\\"
+    inside = root.rstrip(sep) + sep + sep.join(names)
+    assert is_within(inside, root)
+    assert relative_parts(inside, root) == tuple(parse_local(inside).parts[len(parse_local(root).parts):])
+    if root != "/":
+        # A sibling whose name merely starts with the root's last name is outside.
+        sibling = root + tail + sep + names[0]
+        assert not is_within(sibling, root)
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=st.lists(st.sampled_from(["a", "b", "..", ".", "", "é"]), max_size=8), windows=st.booleans())
+def test_parse_local_never_keeps_dotdot(raw: list[str], windows: bool) -> None:
+    path = ("C:\\" if windows else "/") + ("\\" if windows else "/").join(raw)
+    try:
+        parsed = parse_local(path)
+    except UnsafePathError:
+        if path.startswith("//"):
+            return  # read as a UNC path, refused when it lacks a server or share
+        depth = 0
+        for part in raw:
+            depth += -1 if part == ".." else (1 if part not in (".", "") else 0)
+            if depth < 0:
+                return
+        raise
+    assert ".." not in parsed.parts and "." not in parsed.parts and parsed.is_absolute()

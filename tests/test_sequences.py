@@ -282,3 +282,19 @@ def test_pattern_is_a_plain_value() -> None:
     p = SequencePattern("/r", "img.", ".exr", TokenKind.HASH, 4, "####")
     assert p == parse_pattern("/r/img.####.exr")
     assert p.name == "img.####.exr" and not p.is_tile
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(token=st.sampled_from(["#", "##", "####", "%d", "%03d", "%06d", "$F", "$F4", "{frame}", "{frame:05d}"]),
+       frame=st.integers(-10**6, 10**7), other=st.integers(-10**6, 10**7))
+def test_format_match_round_trip(token: str, frame: int, other: int) -> None:
+    p = parse_pattern(f"/r/shot_v2.{token}.exr")
+    assert p is not None
+    assert p.match(p.format(frame)) == frame
+    # Every frame has exactly one name: another frame never matches this frame's name.
+    if other != frame:
+        assert p.match(p.format(other)) != frame

@@ -277,7 +277,9 @@ def expand(
 
     ``frames`` is an inclusive range: members outside it are left out, frames inside it with no
     file are missing. Without a range, gaps between the first and last frame are missing (not
-    for tiles, unless ``expected`` lists the tiles). ``with_stat`` fills size/mtime/inode from
+    for tiles). ``expected`` (tiles or frames), when given, alone decides what is missing.
+    Matching is case-insensitive on Windows and macOS unless ``case_sensitive`` says otherwise.
+    ``with_stat`` fills size/mtime/inode from
     ``DirEntry.stat()``; otherwise they are -1 and ``entry`` is there for the caller to stat.
     """
     if pattern.padding > MAX_PADDING:
