@@ -176,6 +176,8 @@ class _Parser:
             self.pos += 1
         if start == self.pos:
             raise QueryError(f"Missing value at position {start} in query {self.s!r}")
+        if depth:
+            raise QueryError(f"Unbalanced '(' in value {self.s[start:self.pos]!r} of query {self.s!r}")
         return self.s[start:self.pos]
 
     def list_value(self) -> list[str]:

@@ -128,10 +128,11 @@ class TransferWorker:
         started = time.monotonic()
         state = {"done": done_bytes, "moved": 0}
         failures: list[str] = []
+        last_save = time.monotonic()
         for task in tasks:
             if task["status"] != "queued":
                 continue
-            store.update("task", task["id"], {"status": "executing"})
+            store.update("task", task["id"], {"status": "executing"}, persist=False)
 
             def progress(n: int, job_id: str = job["id"]) -> None:
                 state["done"] += n
@@ -155,13 +156,17 @@ class TransferWorker:
             except TaskFailed as exc:
                 reason = str(exc)
                 failures.append(f"task {task['uri']}: {reason}")
-                store.update("task", task["id"], {"status": "failed", "reason": reason, "finished": now()})
+                store.update("task", task["id"], {"status": "failed", "reason": reason, "finished": now()},
+                             persist=False)
                 log.warning("job %s task %s failed: %s", job["code"], task["uri"], reason)
                 continue
             src = dict(task["source"], path_abs_final=src_final)
             dest = dict(task["destination"], path_abs_final=dest_final)
             store.update("task", task["id"], {"status": "done", "size": size, "progress": 100, "finished": now(),
-                                              "source": src, "destination": dest})
+                                              "source": src, "destination": dest}, persist=False)
+            if time.monotonic() - last_save > 1.0:  # many small tasks must not rewrite the state each time
+                store.save()
+                last_save = time.monotonic()
         tasks = self._tasks(job["id"])
         if failures or any(t["status"] == "failed" for t in tasks):
             reason = "; ".join(failures) or "one or more tasks failed"
