@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from vendor_publish.errors import UnsafePathError
 from vendor_publish.models import Severity
 from vendor_publish.sequences import (
     MAX_FRAMES,
@@ -70,7 +71,8 @@ def test_at_runs_only_when_asked() -> None:
 
 
 def test_two_tokens_are_refused() -> None:
-    with pytest.raises(PatternError) as info:
+    # Callers catching UnsafePathError (the planner) turn it into a finding.
+    with pytest.raises(UnsafePathError) as info:
         parse_pattern("/t/wood.<UDIM>.####.exr")
     assert "<UDIM>" in str(info.value) and "####" in str(info.value)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterable, NamedTuple, Sequence
 
-from .errors import VendorPublishError
+from .errors import UnsafePathError
 from .models import Finding, Severity
 from .paths import share_relative, split_name
 
@@ -28,8 +28,12 @@ MAX_FRAMES = 10_000_000
 _SHOWN_MISSING = 12
 
 
-class PatternError(VendorPublishError, ValueError):
-    """A pattern, frame list or frame range that cannot be used as given."""
+class PatternError(UnsafePathError, ValueError):
+    """A pattern, frame list or frame range that cannot be used as given.
+
+    An ``UnsafePathError`` because such a pattern cannot be mapped safely: callers that turn
+    unsafe paths into findings cover it without a second ``except``.
+    """
 
 
 class TokenKind(str, Enum):
