@@ -24,8 +24,8 @@ class Endpoint:
 
 
 def is_local_absolute(path: str) -> bool:
-    """True for a POSIX absolute path, a Windows drive path or a UNC path."""
-    return path.startswith("/") or path.startswith("\\\\") or bool(_DRIVE_RE.match(path))
+    """True for a POSIX absolute path, a Windows drive, rooted (`\\x`) or UNC path."""
+    return path.startswith(("/", "\\")) or bool(_DRIVE_RE.match(path))
 
 
 def split_endpoint(text: str) -> Endpoint:
