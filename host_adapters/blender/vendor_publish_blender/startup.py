@@ -60,7 +60,8 @@ def _refusal(save_confirmed: bool) -> str | None:
     """Why the publish cannot start now, in the artist's words, or None."""
     if not bpy.data.filepath:
         return "Save the .blend first (File > Save As): only a saved file can be published."
-    if bpy.data.is_dirty and (bpy.app.background or not save_confirmed):
+    if bpy.data.is_dirty and not save_confirmed:
+        # Interactive sessions get asked in invoke(); background scripts must say save_first=True.
         return (f"{os.path.basename(bpy.data.filepath)} has unsaved changes and is never saved for you: "
                 "save it (File > Save), then publish again.")
     return None
