@@ -67,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"vendor-publish sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if threading.current_thread() is \
-        threading.main_thread() else None
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        # Handlers (not KeyboardInterrupt) so a signal arriving at any moment still stops cleanly.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
     print(f"accsyn sandbox for workspace '{sandbox.workspace}' listening on {sandbox.url}")
     print(f"  root:           {sandbox.root}")
     if sandbox.studio_profile_path.exists():
@@ -83,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         sandbox.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
         print("sandbox stopped", flush=True)
     return 0
 
