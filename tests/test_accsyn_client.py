@@ -37,8 +37,9 @@ X = TypeVar("X", bound=BaseException)
 class Witness:
     """Collects every error text and log line a test produced, to prove the key never shows."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str]) -> None:
         self.texts: list[str] = []
+        self.log = lines
 
     def raises(self, kind: type[X], call: Callable[[], object]) -> X:
         with pytest.raises(kind) as info:
@@ -49,6 +50,8 @@ class Witness:
 
 
 class _Capture(logging.Handler):
+    """Keeps every formatted log message."""
+
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
@@ -65,7 +68,7 @@ def witness(sandbox_api_key: str) -> Iterator[Witness]:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    w = Witness()
+    w = Witness(handler.lines)
     try:
         yield w
     finally:
@@ -313,6 +316,7 @@ def test_garbage_body_is_malformed(connect, witness, sandbox) -> None:
 
 
 def test_large_create_is_gzipped_and_accepted(connect, witness, tmp_path) -> None:
+    """5,000 tasks exceed the ~100 kB threshold: the data travels as gz_data and is accepted."""
     vendor = connect(VENDOR, read_timeout=60.0)
     vendor.login()
     src = tmp_path / "big"
@@ -322,6 +326,7 @@ def test_large_create_is_gzipped_and_accepted(connect, witness, tmp_path) -> Non
     ]
     job = vendor.create_job({"code": "pub-big", "tasks": tasks, "status": "paused"})
     assert job.id
+    assert any("transfer/create" in line and "gzip'd" in line for line in witness.log)
     assert len(vendor.job_tasks(job.id)) == 5000
 
 
@@ -331,6 +336,34 @@ def test_edit_pauses_a_job(connect, witness, tmp_path) -> None:
     job = vendor.create_job(_job_payload("pub-edit", files, status="paused"))
     edited = vendor.edit("transfer", job.id, {"status": "aborted"})  # type: ignore[arg-type]
     assert edited is not None and edited.status == "aborted"  # type: ignore[union-attr]
+
+
+def test_status_after_on_edit_is_retried(connect, witness, sandbox, tmp_path) -> None:
+    """An edit that acted but answered 500 is sent again: the same data twice is harmless."""
+    vendor = connect(VENDOR)
+    files = _local_files(tmp_path / "work", 1)
+    job = vendor.create_job(_job_payload("pub-edit-retry", files, status="paused"))
+    sandbox.queue_fault("status_after", uri="transfer/edit", status=500)
+    edited = vendor.edit("transfer", job.id, {"status": "aborted"})  # type: ignore[arg-type]
+    assert edited is not None and edited.status == "aborted"  # type: ignore[union-attr]
+
+
+def test_publish_preprocess_without_a_studio_hook(connect, witness) -> None:
+    vendor = connect(VENDOR)
+    files = [{"id": "6f1c1d2e-0000-4000-8000-000000000001", "filename": "shot010.blend", "is_dir": False}]
+    result = vendor.publish_preprocess(files)
+    assert [f.filename for f in result.files] == ["shot010.blend"]
+    assert result.files[0].warning and not result.files[0].can_publish
+    assert "size" not in files[0]  # sizes are filled in on a copy, not in the caller's list
+
+
+def test_server_found_through_the_master_lookup(sandbox, sandbox_api_key, witness) -> None:
+    with AccsynClient(WORKSPACE, VENDOR, sandbox_api_key, master=sandbox.url, env={}, retry=FAST) as client:
+        assert client.login().role in ("standard", "client")
+        assert client.server.port == sandbox.port
+    with AccsynClient("nosuchstudio", VENDOR, sandbox_api_key, master=sandbox.url, env={}, retry=FAST) as client:
+        err = witness.raises(AuthenticationFailed, client.login)
+    assert "nosuchstudio" in str(err)
 
 
 # ---- connection and configuration ------------------------------------------------------------

@@ -30,7 +30,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 from urllib.parse import quote
 
 try:  # Some host applications ship a Python without ssl; httpx cannot even import then.
@@ -746,6 +746,10 @@ class AccsynClient:
             )
             encoded = dumps(event)
             bodyless = method in ("GET", "DELETE")
+            log.debug(
+                "event %s %s: %d bytes%s", method, uri, len(encoded),
+                ", data gzip'd" if "gz_data" in event else "",
+            )
             try:
                 return self._request(
                     method,
