@@ -425,7 +425,7 @@ class AccsynClient:
         proxy = (env.get("HTTPS_PROXY") or env.get("https_proxy") or None) if remote else None
         self._client_kwargs: dict[str, Any] = {
             "timeout": self._timeout,
-            "verify": _ssl_context(verify, env) if remote or verify is not None else True,
+            "verify": _ssl_context(verify, env),
             "trust_env": False,
             "follow_redirects": False,
             "proxy": proxy,
