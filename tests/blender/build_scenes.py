@@ -59,6 +59,30 @@ def cube(name: str) -> bpy.types.Object:
     return ob
 
 
+def bake_simulation(ob: bpy.types.Object) -> str:
+    """Give ``ob`` a simulation zone, bake frames 1-3 to ``//bakes``; returns the bake's folder."""
+    tree = bpy.data.node_groups.new("SimTree", "GeometryNodeTree")
+    tree.interface.new_socket("Geometry", in_out="INPUT", socket_type="NodeSocketGeometry")
+    tree.interface.new_socket("Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
+    group_in, group_out = tree.nodes.new("NodeGroupInput"), tree.nodes.new("NodeGroupOutput")
+    sim_in, sim_out = tree.nodes.new("GeometryNodeSimulationInput"), tree.nodes.new("GeometryNodeSimulationOutput")
+    sim_in.pair_with_output(sim_out)
+    tree.links.new(group_in.outputs[0], sim_in.inputs[0])
+    tree.links.new(sim_in.outputs[1], sim_out.inputs[1])
+    tree.links.new(sim_out.outputs[0], group_out.inputs[0])
+    mod = ob.modifiers.new("Sim", "NODES")
+    mod.node_group = tree
+    bpy.context.view_layer.update()
+    mod.bake_target = "DISK"
+    mod.bake_directory = "//bakes"
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end = 1, 3
+    bake_id = mod.bakes[0].bake_id
+    with bpy.context.temp_override(object=ob, active_object=ob, selected_objects=[ob]):
+        bpy.ops.object.geometry_node_bake_single(session_uid=ob.session_uid, modifier_name=mod.name, bake_id=bake_id)
+    return os.path.join(os.path.dirname(bpy.data.filepath), "bakes", str(bake_id))
+
+
 def build_deep_library(root: str) -> str:
     """libs/sub/deep.blend: a material whose texture is relative to libs/sub/."""
     reset()
@@ -187,6 +211,16 @@ def build_scene(root: str) -> dict:
     emitter = cube("Emitter")
     emitter.modifiers.new("Particles", "PARTICLE_SYSTEM")
     emitter.particle_systems[0].point_cache.use_disk_cache = True
+
+    # Geometry-nodes simulation baked to disk, and a multires displacement saved externally.
+    facts["gn_bake"] = bake_simulation(cube("Sim"))
+    sculpt = cube("Sculpt")
+    os.makedirs(f"{proj}/sculpt", exist_ok=True)  # Blender writes the displacement there on save
+    sculpt.modifiers.new("Multires", "MULTIRES")
+    with bpy.context.temp_override(object=sculpt, active_object=sculpt):
+        bpy.ops.object.multires_subdivide(modifier="Multires", mode="SIMPLE")
+        bpy.ops.object.multires_external_save(filepath=f"{proj}/sculpt/disp.btx", relative_path=True,
+                                              modifier="Multires")
 
     # Sequencer: an image strip over three contiguous frames, and the sound as a strip (its user).
     for frame in (1, 2, 3):

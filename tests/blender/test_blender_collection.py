@@ -36,7 +36,7 @@ def test_header(collected: dict[str, Any], scenes: dict[str, Any]) -> None:
 def test_every_kind_is_collected(collected: dict[str, Any], scenes: dict[str, Any]) -> None:
     kinds = Counter(i["kind"] for i in collected["items"])
     expected = {"image", "library", "movieclip", "sound", "font", "text", "volume", "point_cache", "ies",
-                "render_output", "file_output"}
+                "bake", "multires", "render_output", "file_output"}
     if scenes["alembic_exported"]:
         expected.add("cache_file")
     assert expected <= set(kinds), kinds
@@ -107,6 +107,17 @@ def test_point_cache_is_the_disk_cache_folder(collected: dict[str, Any], scenes:
     cache = _by_path(collected)[_proj(scenes, "blendcache_scene")]
     assert (cache["kind"], cache["is_dir"], cache["optional"]) == ("point_cache", True, True)  # not baked
     assert cache["origin"].startswith('bpy.data.objects["Emitter"].modifiers["Particles"]')
+
+
+def test_simulation_bake_and_multires(collected: dict[str, Any], scenes: dict[str, Any]) -> None:
+    items = _by_path(collected)
+    bake = items[os.path.normpath(scenes["gn_bake"])]  # <bake_directory>/<bake id>, as Blender writes it
+    assert (bake["kind"], bake["is_dir"]) == ("bake", True)
+    assert bake["origin"] == 'bpy.data.objects["Sim"].modifiers["Sim"].bake_directory'
+    assert sorted(os.listdir(bake["path"])) == ["blobs", "meta"]  # the folder really is the bake
+    disp = items[_proj(scenes, "sculpt/disp.btx")]
+    assert (disp["kind"], disp["origin"]) == ("multires", 'bpy.data.objects["Sculpt"].modifiers["Multires"].filepath')
+    assert os.path.isfile(disp["path"])
 
 
 def test_outputs_over_the_frame_range(collected: dict[str, Any], scenes: dict[str, Any]) -> None:

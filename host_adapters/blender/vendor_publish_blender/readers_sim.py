@@ -1,5 +1,5 @@
-"""Readers for simulation data on disk: point caches, fluid and ocean caches, geometry-nodes
-bakes, and the Mesh Cache modifier's file.
+"""Readers for simulation and modifier data on disk: point caches, fluid and ocean caches,
+geometry-nodes bakes, the Mesh Cache modifier's file and external multires displacement.
 
 Caches are reported as the folder Blender writes into (``is_dir``), never as a guessed list of
 frame files; a cache Blender does not call baked is ``optional`` (it may rightly be absent).
@@ -85,6 +85,14 @@ def _mesh_cache(ctx: ReadContext, mod: Any, ob: Any, origin: str) -> Iterator[Pr
         yield item(ctx.abspath(mod.filepath, ob.library), DEP, f"{origin}.filepath", "mesh_cache")
 
 
+def _multires(ctx: ReadContext, mod: Any, ob: Any, origin: str) -> Iterator[Produced]:
+    """Sculpt displacement saved to an external file (kept in the mesh's custom data)."""
+    if mod.is_external and mod.filepath:
+        mesh = ob.data
+        yield item(ctx.abspath(mod.filepath, getattr(mesh, "library", None) or ob.library), DEP,
+                   f"{origin}.filepath", "multires")
+
+
 def _nodes(ctx: ReadContext, mod: Any, ob: Any, origin: str) -> Iterator[Produced]:
     """Geometry-nodes bakes stored on disk (``get_node_bake_path`` in Blender's source)."""
     for bake in mod.bakes:
@@ -112,6 +120,7 @@ _MODIFIER_READERS = {
     "FLUID": _fluid,
     "OCEAN": _ocean,
     "MESH_CACHE": _mesh_cache,
+    "MULTIRES": _multires,
     "NODES": _nodes,
 }
 
