@@ -1,0 +1,105 @@
+"""Walk a loaded QGIS project on the main thread and gather what it uses as a raw collection.
+
+The result is a JSON-ready dict shaped like ``vendor_publish.models.Collection`` (see
+``refs``). One layer or layout that cannot be read becomes a finding and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject
+
+from . import images, sources
+from .refs import finding, item
+
+HOST = "qgis"
+
+
+def _unreadable(what: str, exc: BaseException) -> dict[str, Any]:
+    return finding(
+        "unreadable-reference", "warning",
+        f"Could not read what {what} uses ({type(exc).__name__}: {exc}); its files are not in this publish.",
+        origin=what,
+        fix=f"Check {what} in QGIS, fix or remove it, save, and publish again.")
+
+
+def ordered_layers(project: QgsProject) -> list[Any]:
+    """The project's layers in layer-tree order, then any not in the tree (stable output)."""
+    layers = project.mapLayers()
+    order = [lid for lid in project.layerTreeRoot().findLayerIds() if lid in layers]
+    seen = set(order)
+    order.extend(sorted(lid for lid in layers if lid not in seen))
+    return [layers[lid] for lid in order]
+
+
+def embedded_projects(project: QgsProject) -> Iterator[tuple[str, str]]:
+    """(source project path, what is embedded) for embedded layers and groups."""
+    for layer in ordered_layers(project):
+        source = project.layerIsEmbedded(layer.id())
+        if source:
+            yield source, f"layer {layer.name()!r}"
+
+    def walk(group: QgsLayerTreeGroup) -> Iterator[tuple[str, str]]:
+        for child in group.children():
+            if isinstance(child, QgsLayerTreeGroup):
+                source = child.customProperty("embedded_project")
+                if child.customProperty("embedded") and source:
+                    yield project.readPath(source), f"group {child.name()!r}"
+                else:
+                    yield from walk(child)
+
+    yield from walk(project.layerTreeRoot())
+
+
+def iter_refs(project: QgsProject) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``("item", dict)`` / ``("finding", dict)`` pairs, one layer or layout at a time."""
+    project_file = project.fileName()
+    for source, what in embedded_projects(project):
+        yield "item", item(os.path.abspath(source), f"{what} embedded from another project", "embedded project")
+    resolver = project.pathResolver()
+    for layer in ordered_layers(project):
+        embedded = project.layerIsEmbedded(layer.id()) or None
+        label = sources.layer_origin_of(layer, embedded)
+        try:
+            yield from sources.layer_refs(layer, embedded and os.path.basename(embedded))
+            yield from images.image_refs(images.visited_paths(layer), label, resolver)
+        except Exception as exc:  # one odd layer must not end the scan
+            yield "finding", _unreadable(label, exc)
+    for layout in project.layoutManager().printLayouts():
+        label = f"print layout {layout.name()!r}"
+        try:
+            found = [*images.layout_picture_paths(layout), *images.visited_paths(layout)]
+            yield from images.image_refs(found, label, resolver)
+        except Exception as exc:
+            yield "finding", _unreadable(label, exc)
+    if project_file.lower().endswith(".qgs"):
+        # a .qgz holds its auxiliary storage inside; a .qgs keeps it beside, as <name>.qgd
+        aux = os.path.splitext(project_file)[0] + ".qgd"
+        if os.path.isfile(aux):
+            yield "item", item(aux, "auxiliary storage (labels moved by hand, ...)", "auxiliary storage")
+
+
+def collect_raw(project: QgsProject) -> dict[str, Any]:
+    """The loaded project's collection as a JSON-ready dict; duplicates are reported once."""
+    items: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for kind, value in iter_refs(project):
+        if kind == "item":
+            key = (value["role"], os.path.normcase(value["path"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            items.append(value)
+        else:
+            findings.append(value)
+    return {
+        "host": HOST,
+        "host_version": Qgis.QGIS_VERSION,
+        "project_file": os.path.abspath(project.fileName()),
+        "items": items,
+        "findings": findings,
+    }

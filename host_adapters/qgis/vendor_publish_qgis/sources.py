@@ -1,0 +1,166 @@
+"""What one map layer reads from disk, decided by QGIS's provider registry (QGIS main thread).
+
+A layer is file-backed when ``QgsProviderRegistry.decodeUri(provider, source)`` gives a
+``path``; a source inside a GDAL ``/vsizip/`` (or ``/vsitar/``...) archive is the archive. The
+files that travel with it come from ``QgsFileUtils.sidecarFilesForPath`` (GDAL's own list
+misses ``.cpg``). Sources with no path are remote or in memory and become findings; the source
+string itself never appears in a finding, as database URIs can carry passwords.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from qgis.core import QgsFileUtils, QgsMapLayer, QgsProviderRegistry
+
+from .refs import finding, item, layer_origin
+
+#: GDAL virtual file systems that read over the network: the source is not a local file.
+REMOTE_VSI = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs",
+              "/vsihdfs")
+#: Providers whose layers live only in the QGIS session (their features are not in any file).
+SESSION_PROVIDERS = {"memory"}
+#: Providers computed from other layers of the project (those layers are collected themselves).
+DERIVED_PROVIDERS = {"virtual"}
+#: Style and metadata files QGIS loads by default beside a data file ("Load default style").
+STYLE_SUFFIXES = (".qml", ".qmd", ".sld")
+
+LAYER_KINDS = {
+    QgsMapLayer.VectorLayer: "vector",
+    QgsMapLayer.RasterLayer: "raster",
+    QgsMapLayer.MeshLayer: "mesh",
+    QgsMapLayer.VectorTileLayer: "vector tiles",
+    QgsMapLayer.PointCloudLayer: "point cloud",
+}
+
+
+def decode(layer: QgsMapLayer) -> dict[str, Any]:
+    """The provider registry's parts of the layer's source (empty when it cannot tell)."""
+    try:
+        return dict(QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()) or {})
+    except Exception:  # a provider that cannot decode its own source: treat as having no path
+        return {}
+
+
+def local_file(parts: dict[str, Any]) -> str | None:
+    """The local file a decoded source reads, or None (no path, or a network VSI path)."""
+    path = parts.get("path")
+    if not path or not isinstance(path, str):
+        return None
+    prefix = parts.get("vsiPrefix") or ""
+    if path.startswith("/vsi"):
+        if path.startswith(REMOTE_VSI) or prefix.startswith(REMOTE_VSI):
+            return None
+        return _archive_of(path)
+    if prefix and prefix.startswith(REMOTE_VSI):
+        return None
+    if path.startswith("file://"):
+        path = path[len("file://"):]
+    return os.path.abspath(path)
+
+
+def _archive_of(vsi_path: str) -> str | None:
+    """The archive file of a ``/vsizip/a/b.zip/inner`` path the registry did not split."""
+    rest = vsi_path.split("/", 2)[2] if vsi_path.count("/") >= 2 else ""
+    candidate = "/" + rest.lstrip("/")
+    while candidate not in ("", "/"):
+        if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.dirname(candidate)
+    return None
+
+
+def remote_where(parts: dict[str, Any]) -> str:
+    """Where a remote source lives, without credentials: host[:port] or the URL's host."""
+    host = parts.get("host") or parts.get("service")
+    if host:
+        port = parts.get("port")
+        return f"{host}:{port}" if port else str(host)
+    url = parts.get("url") or parts.get("path") or ""
+    if isinstance(url, str) and url:
+        for prefix in REMOTE_VSI:
+            if url.startswith(prefix):
+                url = url.split("/", 2)[2] if url.count("/") >= 2 else url
+        try:
+            split = urlsplit(url)
+        except ValueError:
+            return "a remote server"
+        if split.hostname:
+            return f"{split.hostname}:{split.port}" if split.port else split.hostname
+    return "a remote server"
+
+
+def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``("item", dict)`` / ``("finding", dict)`` pairs for one layer's data."""
+    name = layer.name()
+    provider = layer.providerType()
+    origin = layer_origin(name, provider, embedded_from)
+    kind = LAYER_KINDS.get(layer.type(), "layer")
+    parts = decode(layer)
+    path = local_file(parts)
+    if path is None:
+        yield from _not_a_file(layer, parts, origin)
+        return
+    exists = os.path.isfile(path)
+    if not layer.isValid():
+        if not exists:
+            yield "finding", finding(
+                "invalid-layer", "error",
+                f"Layer {name!r} cannot be loaded: its file is missing: {path}",
+                path=path, origin=origin,
+                fix="In QGIS, fix the layer's source (Layer > Change Data Source, or the Handle Unavailable "
+                    "Layers dialog), save the project and publish again; or remove the layer.")
+            return
+        yield "finding", finding(
+            "invalid-layer", "warning",
+            f"QGIS cannot read layer {name!r} from {path}; the file is published as it is.",
+            path=path, origin=origin,
+            fix="Open the layer in QGIS to see why it does not load (a damaged or unsupported file?).")
+    yield "item", item(path, origin, kind)
+    if not exists:
+        return
+    for sidecar in sorted(QgsFileUtils.sidecarFilesForPath(path)):
+        yield "item", item(sidecar, origin, "sidecar")
+    for style in _styles_beside(path):
+        yield "item", item(style, origin, "style", optional=True)
+
+
+def _styles_beside(path: str) -> Iterator[str]:
+    stem = os.path.splitext(path)[0]
+    for candidate in {stem, path}:
+        for suffix in STYLE_SUFFIXES:
+            if os.path.isfile(candidate + suffix):
+                yield candidate + suffix
+
+
+def _not_a_file(layer: QgsMapLayer, parts: dict[str, Any], origin: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    name = layer.name()
+    provider = layer.providerType()
+    if provider in DERIVED_PROVIDERS:
+        return
+    if provider in SESSION_PROVIDERS:
+        yield "finding", finding(
+            "temporary-layer", "warning",
+            f"Layer {name!r} is a temporary scratch layer: its features live only in this QGIS session "
+            "and are not in any file that can be published.",
+            origin=origin,
+            fix="Right-click the layer > Make Permanent (e.g. as a GeoPackage inside the project folder), "
+                "save the project and publish again.")
+        return
+    where = remote_where(parts)
+    state = "" if layer.isValid() else " (it cannot be reached from here right now)"
+    yield "finding", finding(
+        "remote-source", "warning",
+        f"Layer {name!r} reads from {where} through {provider}{state}; remote data is not uploaded, "
+        "the studio must reach the same service.",
+        origin=origin,
+        fix="If the studio cannot reach that service, export the layer to a file inside the project folder "
+            "(Export > Save Features As...), point the project at it and publish again.")
+
+
+def layer_origin_of(layer: QgsMapLayer, embedded_from: str | None = None) -> str:
+    """The origin string used for everything a layer uses."""
+    return layer_origin(layer.name(), layer.providerType(), embedded_from and os.path.basename(embedded_from))
