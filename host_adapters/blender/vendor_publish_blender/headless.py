@@ -71,6 +71,21 @@ def find_blender(blender: str | None = None) -> str:
         f"Install Blender and put it on PATH, set {BLENDER_ENV} to its executable, or pip install \"bpy==4.5.*\".")
 
 
+def blend_file_version(path: str) -> str | None:
+    """The Blender version that saved ``path`` ("4.5"), read from its header; None if unknown/compressed."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(17)
+    except OSError:
+        return None
+    if head.startswith(b"BLENDER") and len(head) >= 12:
+        # Old header "BLENDER-v405", new one "BLENDER17-01v0405".
+        digits = head[9:12] if head[7:8] in b"-_" else head[13:17].lstrip(b"0")
+        if digits.isdigit() and len(digits) >= 3:
+            return f"{int(digits[:-2])}.{int(digits[-2:])}"
+    return None
+
+
 def _run(command: list[str], out: str, path: str, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
@@ -80,8 +95,12 @@ def _run(command: list[str], out: str, path: str, timeout: float, env: dict[str,
                      "Open the file in Blender to check it loads, or raise the timeout.") from None
     if proc.returncode != 0 or not os.path.exists(out) or os.path.getsize(out) == 0:
         detail = "\n".join((proc.stderr or proc.stdout or "").strip().splitlines()[-8:])
-        raise _error(f"Blender could not collect {path} (exit code {proc.returncode}).",
-                     f"Blender said:\n{detail}" if detail else "Open the file in Blender to see why.")
+        saved_by = blend_file_version(path)
+        hint = f"Blender said:\n{detail}" if detail else "Open the file in Blender to see why."
+        if saved_by:
+            hint = (f"The file was saved by Blender {saved_by}; an older Blender cannot read it. Run the same "
+                    f"or a newer Blender (set {BLENDER_ENV}). " + hint)
+        raise _error(f"Blender could not collect {path} (exit code {proc.returncode}).", hint)
     with open(out, encoding="utf-8") as fh:
         return json.load(fh)
 
