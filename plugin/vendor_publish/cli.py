@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_status.add_argument("--timeout", type=float, default=None)
     settings_args(p_status)
 
+    p_out = sub.add_parser("outbox", help="Publishes not yet confirmed by accsyn: list, retry or drop them.")
+    p_out.add_argument("action", nargs="?", choices=("list", "retry", "drop"), default="list")
+    p_out.add_argument("ids", nargs="*", metavar="PUBLISH_ID", help="Which publishes (default: all; drop needs ids).")
+    p_out.add_argument("--json", action="store_true")
+    p_out.add_argument("--wait", action="store_true", help="With retry: follow each job until done or failed.")
+    p_out.add_argument("--timeout", type=float, default=None)
+    settings_args(p_out)
+
     p_cfg = sub.add_parser("config", help="Show or change your settings.")
     cfg_sub = p_cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     p_show = cfg_sub.add_parser("show", help="Effective settings and where each comes from (key masked).")
@@ -147,6 +155,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from vendor_publish import cli_publish
 
         return cli_publish.run_status(args)
+    if args.command == "outbox":
+        from vendor_publish import cli_publish
+
+        return cli_publish.run_outbox(args)
     if args.command == "config":
         return _config(args)
     if args.command == "sandbox":

@@ -207,3 +207,49 @@ def run_status(args: argparse.Namespace) -> int:
     else:
         print(report.format_snapshot(snap))
     return EXIT_JOB_FAILED if snap.status in (JobStatus.FAILED.value, JobStatus.ABORTED.value) else EXIT_OK
+
+
+def run_outbox(args: argparse.Namespace) -> int:
+    """List, retry or drop publishes that accsyn has not confirmed yet."""
+    outbox = workflow.default_outbox()
+    if args.action == "list":
+        entries = outbox.entries()
+        if args.json:
+            print(json.dumps({"schema_version": JSON_SCHEMA_VERSION, "pending": [
+                {"publish_id": e.publish_id, "job_code": e.plan.job_code, "project": e.plan.project_file,
+                 "user": e.plan.user, "created": e.created, "updated": e.updated, "attempts": e.attempts,
+                 "reason": e.reason} for e in entries]}, indent=1))
+        elif not entries:
+            print("The outbox is empty: every publish was confirmed by accsyn.")
+        for e in entries if not args.json else ():
+            print(f"{e.publish_id}  {e.label}\n    since {e.created} UTC, {e.attempts} attempt(s): {e.reason}")
+        return EXIT_OK
+    if args.action == "drop":
+        if not args.ids:
+            raise ConfigError("Name the publish id(s) to drop; 'vendor-publish outbox' lists them.")
+        for publish_id in args.ids:
+            outbox.remove(publish_id)
+            print(f"Dropped {publish_id} from the outbox (nothing was deleted at the studio).")
+        return EXIT_OK
+    settings = _settings(args)
+    worst = EXIT_OK
+    results = []
+    with _client(settings) as client:
+        for entry, outcome in workflow.retry_pending(client, outbox=outbox, only=args.ids):
+            if isinstance(outcome, VendorPublishError):
+                _say_error(entry.label, outcome)
+                code = EXIT_UNCERTAIN if isinstance(outcome, SubmissionUncertain) else EXIT_SERVICE
+                results.append(_outcome(entry.plan.project_file, entry.plan, error=outcome, code=code))
+            else:
+                again = " (it already existed; nothing sent twice)" if outcome.reused_existing else ""
+                print(f"{entry.label}: job {outcome.job_code} id {outcome.job_id}{again}.", file=sys.stderr)
+                snap = _follow(client, outcome.job_id, args.timeout) if args.wait else None
+                code = EXIT_JOB_FAILED if snap and snap.status in ("failed", "aborted") else EXIT_OK
+                results.append(_outcome(entry.plan.project_file, entry.plan, submission=outcome.model_dump(),
+                                        tracking=snap.model_dump() if snap else None, code=code))
+            worst = max(worst, results[-1]["exit_code"])
+    if args.json:
+        print(json.dumps({"schema_version": JSON_SCHEMA_VERSION, "command": "outbox retry", "results": results}, indent=1))
+    elif not results:
+        print("Nothing to retry: the outbox is empty.", file=sys.stderr)
+    return worst

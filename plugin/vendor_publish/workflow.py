@@ -7,13 +7,15 @@ takes and returns the typed stage values; none of them prints.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from vendor_publish import mapping, paths, studio
 from vendor_publish.access import online_findings
 from vendor_publish.digests import DigestCache
-from vendor_publish.errors import ConfigError
-from vendor_publish.models import Collection, Plan
+from vendor_publish.errors import AccsynError, ConfigError, PlanChangedError, SubmissionUncertain, VendorPublishError
+from vendor_publish.models import Collection, Plan, SubmissionResult
+from vendor_publish.outbox import Outbox, OutboxBusy
 from vendor_publish.planner import PlanContext, build_plan
 from vendor_publish.settings import Settings, cache_dir, data_dir
 from vendor_publish.submission import Progress, submit
@@ -87,10 +89,52 @@ def check_online(plan: Plan, settings: Settings, client) -> Plan:
     return validate(plan.model_copy(update={"findings": [*plan.findings, *extra]}), settings.profile, rules=())
 
 
-def publish_plan(plan: Plan, client, *, progress: Progress | None = None, cancelled=None):
-    """Submit a checked plan: digests (cached), manifest, exactly one job."""
+def default_outbox() -> Outbox:
+    """The user's outbox of publishes not yet confirmed by accsyn."""
+    return Outbox(data_dir() / "outbox")
+
+
+def publish_plan(plan: Plan, client, *, progress: Progress | None = None, cancelled=None,
+                 outbox: Outbox | None = None) -> SubmissionResult:
+    """Submit a checked plan through the outbox: recorded first, removed once accsyn confirms the job."""
+    outbox = outbox or default_outbox()
+    outbox.put(plan)
     cache = DigestCache(cache_dir() / "digests.sqlite3")
     try:
-        return submit(plan, client, staging_dir=data_dir(), cache=cache, progress=progress, cancelled=cancelled)
+        with outbox.claim(plan.publish_id):
+            try:
+                result = submit(plan, client, staging_dir=data_dir(), cache=cache, progress=progress,
+                                cancelled=cancelled)
+            except KeyboardInterrupt:
+                outbox.remove(plan.publish_id)  # cancelled while reading files: nothing was sent
+                raise
+            except SubmissionUncertain as exc:
+                outbox.mark(plan.publish_id, f"accsyn may or may not have received the job ({exc}); "
+                            "a retry checks before it creates anything")
+                raise
+            except (AccsynError, PlanChangedError) as exc:
+                outbox.mark(plan.publish_id, str(exc))
+                raise
+            outbox.remove(plan.publish_id)
+            return result
     finally:
         cache.close()
+
+
+def retry_pending(client, *, outbox: Outbox | None = None, only: Iterable[str] = (), progress=None):
+    """Submit pending publishes again; yields (entry, result or error) for each."""
+    outbox = outbox or default_outbox()
+    wanted = set(only)
+    for entry in outbox.entries():
+        if wanted and entry.publish_id not in wanted and not any(entry.publish_id.startswith(w) for w in wanted):
+            continue
+        if entry.plan.user.lower() != str(client.user).lower():
+            yield entry, ConfigError(
+                f"Publish {entry.label} belongs to {entry.plan.user}, not {client.user}.",
+                hint="Retry it with that user's credentials.",
+            )
+            continue
+        try:
+            yield entry, publish_plan(entry.plan, client, progress=progress, outbox=outbox)
+        except (VendorPublishError, OutboxBusy) as exc:
+            yield entry, exc
