@@ -11,6 +11,7 @@ from vendor_publish.models import Collection
 # Host name -> "module:function" taking (project_path) and returning a Collection.
 ADAPTERS = {
     "blender": "vendor_publish_blender.headless:collect_blend_file",
+    "qgis": "vendor_publish_qgis.headless:collect_qgis_project",
 }
 
 

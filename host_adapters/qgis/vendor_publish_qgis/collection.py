@@ -86,14 +86,18 @@ def collect_raw(project: QgsProject) -> dict[str, Any]:
     """The loaded project's collection as a JSON-ready dict; duplicates are reported once."""
     items: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, value in iter_refs(project):
         if kind == "item":
             key = (value["role"], os.path.normcase(value["path"]))
-            if key in seen:
-                continue
-            seen.add(key)
-            items.append(value)
+            first = seen.get(key)
+            if first is None:
+                seen[key] = value
+                items.append(value)
+            elif value["origin"] not in first["origin"].split("; "):
+                # one GeoPackage behind three layers: one item that names every layer
+                first["origin"] = f"{first['origin']}; {value['origin']}"
+                first["optional"] = first["optional"] and value["optional"]
         else:
             findings.append(value)
     return {

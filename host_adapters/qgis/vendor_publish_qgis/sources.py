@@ -100,6 +100,9 @@ def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None) -> Iterator
     origin = layer_origin(name, provider, embedded_from)
     kind = LAYER_KINDS.get(layer.type(), "layer")
     parts = decode(layer)
+    inner = parts.get("layerName")
+    if isinstance(inner, str) and inner:
+        kind = f"{kind} (table {inner!r})"  # a GeoPackage or SpatiaLite file holds many
     path = local_file(parts)
     if path is None:
         yield from _not_a_file(layer, parts, origin)
