@@ -134,6 +134,9 @@ class Handler(BaseHTTPRequestHandler):
 
     server: SandboxHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; without TCP_NODELAY, Nagle plus delayed ACKs stall
+    # every keep-alive request by ~40 ms on loopback.
+    disable_nagle_algorithm = True
     server_version = "accsyn-sandbox"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
