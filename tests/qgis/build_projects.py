@@ -1,6 +1,6 @@
 """Build the QGIS test projects headless; run by QGIS's Python (``/usr/bin/python3``).
 
-``python3 build_projects.py WORK_DIR OUTSIDE_DIR`` writes data of every file-backed kind the
+``python3 build_projects.py WORK_DIR OUTSIDE_DIR [--no-missing]`` writes data of every file-backed kind the
 adapter handles under WORK_DIR, a base project whose layer is embedded, the main project
 ``survey.qgz`` (relative paths, QGIS's default), then removes one layer's file so it is
 missing. Prints facts (paths the collection must report) as JSON on stdout's last line.
@@ -89,7 +89,7 @@ def add(project: QgsProject, layer, expect_valid: bool = True):
     return layer
 
 
-def build(work: str, outside: str) -> dict:
+def build(work: str, outside: str, *, missing: bool = True) -> dict:
     data = os.path.join(work, "data")
     os.makedirs(data, exist_ok=True)
     os.makedirs(outside, exist_ok=True)
@@ -150,8 +150,9 @@ def build(work: str, outside: str) -> dict:
     facts["external"] = [external, external + ".aux.xml"]
     add(project, QgsRasterLayer(external, "reference", "gdal"))
 
-    facts["lost"] = shapefile(os.path.join(data, "lost.shp"))
-    add(project, QgsVectorLayer(os.path.join(data, "lost.shp"), "lost", "ogr"))
+    facts["lost"] = shapefile(os.path.join(data, "lost.shp")) if missing else []
+    if missing:
+        add(project, QgsVectorLayer(os.path.join(data, "lost.shp"), "lost", "ogr"))
 
     # remote sources on loopback only, on a port nothing listens on
     add(project, QgsRasterLayer("type=xyz&url=http://127.0.0.1:9/tiles/{z}/{x}/{y}.png&zmax=19&zmin=0",
@@ -199,7 +200,7 @@ def build(work: str, outside: str) -> dict:
 if __name__ == "__main__":
     app = QgsApplication([], False)
     app.initQgis()
-    result = build(os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]))
+    result = build(os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), missing="--no-missing" not in sys.argv)
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)  # skip QGIS's teardown, which can crash after the work is done

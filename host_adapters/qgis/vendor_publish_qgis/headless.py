@@ -41,8 +41,13 @@ def _error(message: str, hint: str | None = None) -> Exception:
 
 
 def has_qgis() -> bool:
-    """True when this interpreter can import QGIS's Python bindings."""
-    return importlib.util.find_spec("qgis") is not None
+    """True when this interpreter can import QGIS's Python bindings.
+
+    A folder named ``qgis`` on ``sys.path`` (a test folder, say) is a namespace package with no
+    ``__init__``; the real bindings have one.
+    """
+    spec = importlib.util.find_spec("qgis")
+    return spec is not None and spec.origin not in (None, "namespace")
 
 
 def _candidates() -> Iterator[str]:
