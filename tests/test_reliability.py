@@ -16,7 +16,7 @@ from vendor_publish.outbox import Outbox
 from vendor_publish.settings import resolve_settings
 from vendor_publish import workflow
 
-PUBLISHES = 200
+PUBLISHES = int(os.environ.get("VP_FAULT_PUBLISHES", "200"))
 
 
 @pytest.fixture
