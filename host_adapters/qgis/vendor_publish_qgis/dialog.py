@@ -1,0 +1,156 @@
+"""The publish dialog: the core's plan as QGIS's own Qt shows it (main thread only).
+
+Files grouped by role with their destinations, the findings, a comment, the totals. Optional
+entries can be unticked; blocking findings disable Publish. All wording comes from
+``vendor_publish.report``, so the dialog and the CLI say the same things.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QBrush, QColor
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+)
+from vendor_publish import report
+from vendor_publish.models import EntryKind, Plan, Role, Severity
+from vendor_publish.validation import summarise, totals
+
+SEVERITY_COLOURS = {Severity.ERROR: QColor(178, 34, 34), Severity.WARNING: QColor(184, 134, 11),
+                    Severity.INFO: QColor(90, 90, 90)}
+ENTRY_ROLE = Qt.UserRole + 1
+
+
+def _what(entry: Any) -> str:
+    if entry.kind is EntryKind.FOLDER:
+        return f"{entry.source}/ ({entry.count} files)"
+    if entry.kind is EntryKind.SEQUENCE:
+        return f"{entry.source} ({entry.count} files)"
+    return entry.source
+
+
+def summary_lines(plan: Plan) -> list[str]:
+    """The totals and verdict, exactly as ``vendor-publish plan`` ends."""
+    return report.format_plan(plan).splitlines()[-2:]
+
+
+class PlanDialog(QDialog):
+    """Shows a plan; ``current_plan()`` is what the analyst chose (ticks and comment)."""
+
+    def __init__(self, plan: Plan, *, title: str, layouts: int = 0, note: str = "", parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("vendorPublishDialog")
+        self.setWindowTitle(title)
+        self.resize(980, 640)
+        self.plan = plan
+        layout = QVBoxLayout(self)
+        header = report.format_plan(plan).splitlines()[:3]
+        self.header = QLabel("\n".join(line.strip() for line in header))
+        self.header.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.header)
+        if note:
+            self.note = QLabel(note)
+            self.note.setObjectName("vendorPublishNote")
+            self.note.setStyleSheet("font-weight: bold")
+            layout.addWidget(self.note)
+        splitter = QSplitter(Qt.Vertical)
+        self.files = QTreeWidget()
+        self.files.setObjectName("vendorPublishFiles")
+        self.files.setHeaderLabels(["File", "Destination", "Size"])
+        self.files.header().setSectionResizeMode(0, QHeaderView.Interactive)
+        self.files.setColumnWidth(0, 440)
+        self.files.setColumnWidth(1, 380)
+        splitter.addWidget(self.files)
+        self.findings = QTreeWidget()
+        self.findings.setObjectName("vendorPublishFindings")
+        self.findings.setHeaderLabels(["Findings"])
+        splitter.addWidget(self.findings)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(QLabel("Comment for the studio:"))
+        self.comment = QPlainTextEdit(plan.comment)
+        self.comment.setObjectName("vendorPublishComment")
+        self.comment.setMaximumHeight(60)
+        layout.addWidget(self.comment)
+        self.export_layouts = QCheckBox(f"Export the project's {layouts} print layout(s) to PDF as outputs")
+        self.export_layouts.setObjectName("vendorPublishExportLayouts")
+        self.export_layouts.setVisible(layouts > 0)
+        layout.addWidget(self.export_layouts)
+        self.totals = QLabel()
+        self.totals.setObjectName("vendorPublishTotals")
+        layout.addWidget(self.totals)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
+        self.publish_button = self.buttons.addButton("Publish", QDialogButtonBox.AcceptRole)
+        self.publish_button.setObjectName("vendorPublishButton")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._fill()
+        self.files.itemChanged.connect(self._ticked)
+        self.export_layouts.toggled.connect(self._refresh_totals)
+
+    def _fill(self) -> None:
+        self.files.blockSignals(True)
+        for role in Role:
+            entries = [e for e in self.plan.entries if e.role is role]
+            if not entries:
+                continue
+            size = sum(e.size for e in entries)
+            group = QTreeWidgetItem([f"{report.ROLE_TITLES[role]} ({len(entries)})", "", report.human_size(size)])
+            group.setFirstColumnSpanned(False)
+            self.files.addTopLevelItem(group)
+            for entry in entries:
+                row = QTreeWidgetItem([_what(entry), f"{self.plan.share}/{entry.destination}",
+                                       report.human_size(entry.size)])
+                row.setData(0, ENTRY_ROLE, entry.id)
+                tip = entry.origin or ""
+                row.setToolTip(0, f"{entry.source}\nfrom: {tip}" if tip else entry.source)
+                if entry.optional:
+                    row.setFlags(row.flags() | Qt.ItemIsUserCheckable)
+                    row.setCheckState(0, Qt.Checked if entry.included else Qt.Unchecked)
+                group.addChild(row)
+            group.setExpanded(True)
+        self.files.blockSignals(False)
+        for finding in summarise(self.plan.findings):
+            lines = report.finding_lines(finding)
+            node = QTreeWidgetItem([lines[0]])
+            node.setForeground(0, QBrush(SEVERITY_COLOURS[finding.severity]))
+            node.setToolTip(0, "\n".join(lines))
+            for line in lines[1:]:
+                node.addChild(QTreeWidgetItem([line.strip()]))
+            self.findings.addTopLevelItem(node)
+            node.setExpanded(finding.severity is Severity.ERROR)
+        if not self.plan.findings:
+            self.findings.addTopLevelItem(QTreeWidgetItem(["No findings."]))
+        self._refresh_totals()
+
+    def _ticked(self, row: QTreeWidgetItem, column: int) -> None:
+        entry_id = row.data(0, ENTRY_ROLE)
+        if entry_id is None:
+            return
+        included = row.checkState(0) == Qt.Checked
+        entries = [e.model_copy(update={"included": included}) if e.id == entry_id else e for e in self.plan.entries]
+        self.plan = self.plan.model_copy(update={"entries": entries, "totals": totals(entries, self.plan.findings)})
+        self._refresh_totals()
+
+    def _refresh_totals(self, *_: Any) -> None:
+        lines = summary_lines(self.plan)
+        if self.export_layouts.isChecked():
+            lines.append("Print layouts are exported to PDF and added when you press Publish.")
+        self.totals.setText("\n".join(lines))
+        self.publish_button.setEnabled(not self.plan.blocked)
+        self.publish_button.setToolTip("Fix the problems marked ERROR first." if self.plan.blocked else "")
+
+    def current_plan(self) -> Plan:
+        """The plan with the analyst's ticks and comment."""
+        return self.plan.model_copy(update={"comment": self.comment.toPlainText().strip()})

@@ -1,0 +1,227 @@
+"""The QGIS plugin: the menu entry and toolbar button, and the publish they start.
+
+Main thread: asking to save, reading the project's layers and layouts, the dialog. QgsTasks:
+planning (stat), online checks, hashing and upload. Messages use the CLI's words.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from qgis.core import Qgis, QgsApplication, QgsProject
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction, QMessageBox
+
+from .profile_label import menu_label
+
+MENU = "&vendor-publish"
+ICON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "icon.svg")
+TITLE = "vendor-publish"
+
+
+def error_text(exc: BaseException, project: str = "") -> str:
+    """An error as ``vendor-publish`` prints it: message, then what to do."""
+    prefix = f"{project}: " if project else ""
+    text = f"{prefix}error: {exc}"
+    hint = getattr(exc, "hint", None)
+    return f"{text}\n  what to do: {hint}" if hint else text
+
+
+class VendorPublishPlugin:
+    """Registers *Publish to <studio>…*; the core loads on the first click."""
+
+    def __init__(self, iface: Any) -> None:
+        self.iface = iface
+        self.action: QAction | None = None
+        self.dialog: Any = None
+        self.tasks: list[Any] = []  # QGIS does not own Python task objects: keep them alive
+
+    # -- QGIS plugin interface ------------------------------------------------------------------
+
+    def initGui(self) -> None:  # noqa: N802
+        """Add the menu entry and the toolbar button."""
+        self.action = QAction(QIcon(ICON), menu_label(), self.iface.mainWindow())
+        self.action.setObjectName("vendorPublishAction")
+        self.action.setStatusTip("Upload this project, its data and outputs to the studio")
+        self.action.triggered.connect(self.run)
+        self.iface.addPluginToMenu(MENU, self.action)
+        self.iface.addToolBarIcon(self.action)
+
+    def unload(self) -> None:
+        """Remove what ``initGui`` added."""
+        if self.action is not None:
+            self.iface.removePluginMenu(MENU, self.action)
+            self.iface.removeToolBarIcon(self.action)
+            self.action.deleteLater()
+            self.action = None
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
+
+    # -- the publish ---------------------------------------------------------------------------
+
+    def _say(self, text: str, level: Any = Qgis.Info, duration: int = 10) -> None:
+        self.iface.messageBar().pushMessage(TITLE, text, level=level, duration=duration)
+
+    def _fail(self, exc: BaseException, project: str = "") -> None:
+        QMessageBox.critical(self.iface.mainWindow(), TITLE, error_text(exc, project))
+
+    def _start(self, task: Any) -> None:
+        self.tasks = [t for t in self.tasks if t.status() not in (t.Complete, t.Terminated)]
+        self.tasks.append(task)
+        QgsApplication.taskManager().addTask(task)
+
+    def run(self) -> None:
+        """Menu click: save if needed, collect, plan in a task, then show the dialog."""
+        if self.action is not None:
+            self.action.setText(menu_label())  # the studio profile may have changed since start-up
+        try:
+            from .core_path import ensure_core
+
+            ensure_core()
+        except ImportError as exc:
+            QMessageBox.critical(self.iface.mainWindow(), TITLE,
+                                 f"error: vendor-publish's core is not installed for QGIS's Python ({exc}).\n"
+                                 "  what to do: run: vendor-publish install qgis")
+            return
+        project = QgsProject.instance()
+        if not self._saved(project):
+            return
+        from vendor_publish.errors import VendorPublishError
+        from vendor_publish.settings import resolve_settings
+
+        try:
+            settings = resolve_settings()
+            collection = self._collect(project, settings)
+        except VendorPublishError as exc:
+            self._fail(exc, project.fileName())
+            return
+        self._plan(settings, collection, exclude=set(), comment="", note="")
+
+    def _saved(self, project: QgsProject) -> bool:
+        window = self.iface.mainWindow()
+        if not project.fileName():
+            QMessageBox.information(window, TITLE, "error: This project has never been saved.\n"
+                                    "  what to do: Save it (Project > Save As...) inside your work folder, "
+                                    "then publish again.")
+            return False
+        if not project.isDirty():
+            return True
+        answer = QMessageBox.question(
+            window, TITLE, f"{os.path.basename(project.fileName())} has unsaved changes.\n"
+            "Save it now? The studio gets the project as it is on disk.",
+            QMessageBox.Save | QMessageBox.Cancel, QMessageBox.Save)
+        if answer != QMessageBox.Save:
+            return False
+        if not project.write():
+            QMessageBox.critical(window, TITLE, f"error: Could not save {project.fileName()}: {project.error()}\n"
+                                 "  what to do: Save the project from the Project menu, then publish again.")
+            return False
+        return True
+
+    def _collect(self, project: QgsProject, settings: Any, pdfs: tuple[list, list] = ([], [])) -> Any:
+        from vendor_publish.models import Collection
+
+        from .collection import collect_raw
+        from .outputs import profile_outputs
+
+        raw = collect_raw(project)
+        items, findings = profile_outputs(raw["project_file"], settings.profile.output_folders)
+        raw["items"].extend([*items, *pdfs[0]])
+        raw["findings"].extend([*findings, *pdfs[1]])
+        return Collection.model_validate(raw)
+
+    def _plan(self, settings: Any, collection: Any, *, exclude: set[str], comment: str, note: str) -> None:
+        from vendor_publish import workflow
+
+        from .tasks import CallTask
+
+        def work(task: CallTask) -> Any:
+            plan = workflow.make_plan(settings, collection, comment=comment)
+            entries = [e.model_copy(update={"included": False}) if e.optional and e.id in exclude else e
+                       for e in plan.entries]
+            return plan.model_copy(update={"entries": entries})
+
+        def done(plan: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self._fail(error, collection.project_file)
+                return
+            self._show(settings, plan, note)
+
+        self._start(CallTask("Planning the publish", work, done))
+
+    def _show(self, settings: Any, plan: Any, note: str) -> None:
+        from .dialog import PlanDialog
+
+        if self.dialog is not None:
+            self.dialog.close()
+        layouts = len(QgsProject.instance().layoutManager().printLayouts())
+        self.dialog = PlanDialog(plan, title=menu_label().rstrip("\u2026"), layouts=layouts, note=note,
+                                 parent=self.iface.mainWindow())
+        self.dialog.accepted.connect(lambda: self._publish(settings, self.dialog))
+        self.dialog.show()
+        self.dialog.raise_()
+
+    def _publish(self, settings: Any, dialog: Any) -> None:
+        plan = dialog.current_plan()
+        if dialog.export_layouts.isChecked():
+            self._export_and_replan(settings, plan)
+            return
+        self._submit(settings, plan)
+
+    def _export_and_replan(self, settings: Any, plan: Any) -> None:
+        """PDF export is QGIS work (main thread); then plan again so the PDFs are in the plan."""
+        from vendor_publish.errors import VendorPublishError
+
+        from .layouts import export_pdfs
+        from .outputs import layouts_folder
+
+        project = QgsProject.instance()
+        folder = layouts_folder(project.fileName(), settings.profile.output_folders)
+        try:
+            pdfs = export_pdfs(project, folder)
+            collection = self._collect(project, settings, pdfs)
+        except VendorPublishError as exc:
+            self._fail(exc, project.fileName())
+            return
+        exclude = {e.id for e in plan.entries if not e.included}
+        self._plan(settings, collection, exclude=exclude, comment=plan.comment,
+                   note=f"Print layouts exported to {folder}; check the plan and press Publish.")
+
+    def _submit(self, settings: Any, plan: Any) -> None:
+        from vendor_publish import report, workflow
+        from vendor_publish.accsyn_client import AccsynClient
+
+        from .tasks import CallTask
+
+        def work(task: CallTask) -> Any:
+            client = AccsynClient(credentials=settings.credentials.require())
+            try:
+                checked = workflow.check_online(plan, settings, client)
+                if checked.blocked:
+                    return "blocked", checked
+                return "sent", workflow.publish_plan(checked, client, progress=task.progress_callback(),
+                                                     cancelled=task.isCanceled)
+            finally:
+                client.close()
+
+        def done(outcome: Any, error: BaseException | None) -> None:
+            if isinstance(error, KeyboardInterrupt):
+                self._say("Publish cancelled while reading files; nothing was sent.", Qgis.Warning)
+                return
+            if error is not None:
+                self._fail(error, plan.project_file)
+                return
+            kind, value = outcome
+            if kind == "blocked":
+                self._show(settings, value, "Nothing was sent: the studio's checks found problems.")
+                return
+            again = " (already submitted earlier; not sent again)" if value.reused_existing else ""
+            self._say(f"Job {value.job_code} created: id {value.job_id}, {value.files} files, "
+                      f"{report.human_size(value.bytes)}{again}. Follow it with: vendor-publish status "
+                      f"{value.job_id} --wait", Qgis.Success, duration=0)
+
+        self._say(f"Publishing {plan.totals.files} files ({report.human_size(plan.totals.bytes)}); "
+                  "progress is in the task manager, where you can cancel it.")
+        self._start(CallTask(f"Publishing {os.path.basename(plan.project_file)}", work, done))
