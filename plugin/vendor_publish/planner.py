@@ -99,6 +99,8 @@ def _resolve_item(item: CollectedItem, mapper: mapping.Mapper, out: _Resolved) -
     path = item.path
     try:
         pattern = None if item.is_dir else sequences.parse_pattern(path)
+        if pattern is not None and item.frames is None and os.path.isfile(path):
+            pattern = None  # a real file whose name merely contains '#' or '%d'
         if pattern is not None:
             mapped = mapper.map_pattern(path)
         else:
