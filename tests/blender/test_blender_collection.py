@@ -7,7 +7,6 @@ import os
 from collections import Counter
 from typing import Any
 
-import pytest
 
 from blender_matching import covered_by_any
 from conftest import needs_bpy, run_bpy

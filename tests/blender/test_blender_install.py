@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -13,7 +12,6 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
-import pytest
 
 from conftest import ROOT, bpy_env, needs_bpy, run_bpy
 

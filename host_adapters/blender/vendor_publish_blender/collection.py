@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 
+from .adapter_errors import adapter_error
 from .readers import DEFAULT_READERS, Reader, ReadContext
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def collect_raw(readers: Sequence[Reader] = DEFAULT_READERS) -> dict[str, Any]:
     """Collect the open .blend into a JSON-ready dict shaped like ``models.Collection``."""
     project = bpy.data.filepath
     if not project:
-        raise RuntimeError("The .blend has never been saved: save it (File > Save As) before publishing.")
+        raise adapter_error("The open .blend has never been saved, so there is no project file to publish.",
+                            "Save it (File > Save As), then publish again.")
     items: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     # Background Blender (and the bpy module) report every file as dirty; only a UI session knows.

@@ -19,6 +19,8 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
+from .adapter_errors import adapter_error
+
 if TYPE_CHECKING:
     from vendor_publish.models import Collection
 
@@ -27,14 +29,6 @@ ADAPTER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Environment variable naming the Blender executable to run when ``bpy`` is not importable.
 BLENDER_ENV = "VENDOR_PUBLISH_BLENDER"
 DEFAULT_TIMEOUT = 600.0
-
-
-def _error(message: str, hint: str | None = None) -> Exception:
-    try:
-        from vendor_publish.errors import VendorPublishError
-    except ImportError:  # inside a bare Blender: plain text reaches the parent through stderr
-        return RuntimeError(message if hint is None else f"{message} {hint}")
-    return VendorPublishError(message, hint=hint)
 
 
 def collect_open_file_raw(path: str) -> dict[str, Any]:
@@ -47,7 +41,7 @@ def collect_open_file_raw(path: str) -> dict[str, Any]:
     current = bpy.data.filepath
     if not current or os.path.normcase(os.path.abspath(current)) != os.path.normcase(target):
         if not bpy.app.background:
-            raise _error(f"Refusing to open {target} over the artist's open file in interactive Blender.",
+            raise adapter_error(f"Refusing to open {target} over the artist's open file in interactive Blender.",
                          "Publish the open file from the File menu, or run the batch publish outside Blender.")
         # Scripts embedded in the .blend stay off: collection must not run the file's code.
         bpy.ops.wm.open_mainfile(filepath=target, load_ui=False, use_scripts=False)
@@ -65,7 +59,7 @@ def find_blender(blender: str | None = None) -> str:
     candidate = blender or os.environ.get(BLENDER_ENV) or shutil.which("blender")
     if candidate and (os.path.isfile(candidate) or shutil.which(candidate)):
         return shutil.which(candidate) or candidate
-    raise _error(
+    raise adapter_error(
         "No Blender found to read the .blend file"
         + (f" (looked for {candidate!r})." if candidate else " (bpy is not importable and 'blender' is not on PATH)."),
         f"Install Blender and put it on PATH, set {BLENDER_ENV} to its executable, or pip install \"bpy==4.5.*\".")
@@ -91,7 +85,7 @@ def _run(command: list[str], out: str, path: str, timeout: float, env: dict[str,
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise _error(f"Blender took more than {timeout:.0f} s to read {path}.",
+        raise adapter_error(f"Blender took more than {timeout:.0f} s to read {path}.",
                      "Open the file in Blender to check it loads, or raise the timeout.") from None
     if proc.returncode != 0 or not os.path.exists(out) or os.path.getsize(out) == 0:
         detail = "\n".join((proc.stderr or proc.stdout or "").strip().splitlines()[-8:])
@@ -100,7 +94,7 @@ def _run(command: list[str], out: str, path: str, timeout: float, env: dict[str,
         if saved_by:
             hint = (f"The file was saved by Blender {saved_by}; an older Blender cannot read it. Run the same "
                     f"or a newer Blender (set {BLENDER_ENV}). " + hint)
-        raise _error(f"Blender could not collect {path} (exit code {proc.returncode}).", hint)
+        raise adapter_error(f"Blender could not collect {path} (exit code {proc.returncode}).", hint)
     with open(out, encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -115,7 +109,7 @@ def collect_blend_file(path: str, *, blender: str | None = None, isolate: bool =
     """
     path = os.path.abspath(path)
     if not os.path.isfile(path):
-        raise _error(f"No .blend file at {path}.", "Check the path passed to the publish.")
+        raise adapter_error(f"No .blend file at {path}.", "Check the path passed to the publish.")
     has_bpy = importlib.util.find_spec("bpy") is not None
     if blender is None and has_bpy and not isolate:
         return _validate(collect_open_file_raw(path))

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import bpy
-
 from .blender_paths import output_pattern, pattern_from_frame_paths
 from .read_context import Produced, ReadContext, Reader, Ref, id_ref, item, quote
 

@@ -49,7 +49,8 @@ class WM_OT_vendor_publish(bpy.types.Operator):
         try:
             collection = collect_current()
         except Exception as exc:  # shown in Blender's UI in the same words as the CLI
-            self.report({"ERROR"}, f"Publish stopped: {exc}")
+            hint = getattr(exc, "hint", None)
+            self.report({"ERROR"}, f"Publish stopped: {exc}" + (f" {hint}" if hint else ""))
             return {"CANCELLED"}
         blocking = [f for f in collection.findings if f.blocking]
         self.report({"ERROR" if blocking else "WARNING" if collection.findings else "INFO"}, summarize(collection))
