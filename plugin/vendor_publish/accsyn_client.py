@@ -10,6 +10,15 @@ Server: ``server=`` / ``VENDOR_PUBLISH_SERVER`` when given; otherwise, as the of
 the workspace's host is asked of accsyn's master (``https://master.accsyn.com``), which knows
 where each workspace is served; ``discovery="hosted"`` skips that round trip and uses
 ``https://<workspace>.accsyn.com:443``.
+
+Errors (all :class:`AccsynError`): unreachable host, refused, reset, timeout or a TLS failure
+-> :class:`ConnectionFailed`; 401 or a refused login -> :class:`AuthenticationFailed`; 403 (or
+an error message about access) -> :class:`PermissionDenied` with ``path``; 429 past the retry
+budget -> :class:`RateLimited`; other error answers -> :class:`ServiceError` with
+``status_code``; a body that is not accsyn JSON -> :class:`MalformedResponse`. 5xx, 429 and
+connection failures are retried with jittered exponential backoff within ``RetryPolicy.budget``
+seconds; TLS failures are not. The API key is only ever put in the ``Authorization`` header:
+never in a log record, repr or message (service messages are scrubbed of it too).
 """
 
 from __future__ import annotations
