@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from vendor_publish.cli import (
     EXIT_UNCERTAIN,
     EXIT_USAGE,
 )
-from vendor_publish.errors import AccsynError, ConfigError, PlanChangedError, SubmissionUncertain, VendorPublishError
+from vendor_publish.errors import AccsynError, ConfigError, ConnectionFailed, PlanChangedError, SubmissionUncertain, VendorPublishError
 from vendor_publish.models import JobStatus, Plan
 from vendor_publish.settings import Settings, resolve_settings
 
@@ -31,10 +32,18 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _client(settings: Settings):
-    from vendor_publish.accsyn_client import AccsynClient
+RETRY_VAR = "VENDOR_PUBLISH_RETRY_SECONDS"
 
-    return AccsynClient(credentials=settings.credentials.require())
+
+def _client(settings: Settings):
+    from vendor_publish.accsyn_client import AccsynClient, RetryPolicy
+
+    budget = os.environ.get(RETRY_VAR)
+    try:
+        retry = RetryPolicy(budget=float(budget)) if budget else None
+    except ValueError:
+        raise ConfigError(f"{RETRY_VAR}={budget!r} is not a number of seconds.") from None
+    return AccsynClient(credentials=settings.credentials.require(), retry=retry)
 
 
 def _plans(args: argparse.Namespace, settings: Settings) -> list[tuple[str, Plan | None, VendorPublishError | None]]:
@@ -96,7 +105,14 @@ def run(args: argparse.Namespace) -> int:
 def _one(args: argparse.Namespace, settings: Settings, client, path: str, plan: Plan) -> dict[str, Any]:
     try:
         if client is not None:
-            plan = workflow.check_online(plan, settings, client)
+            try:
+                plan = workflow.check_online(plan, settings, client)
+            except ConnectionFailed as exc:
+                if args.command != "publish" or plan.blocked:
+                    raise
+                # Offline at 2 a.m.: keep the publish; 'outbox retry' checks access and submits it.
+                workflow.default_outbox().put(plan, reason=f"not sent yet: {exc}")
+                raise
         if not args.json:
             print(report.format_plan(plan, verbose=args.verbose), file=sys.stderr if args.command == "publish" else sys.stdout)
         if args.command == "plan":
@@ -113,12 +129,16 @@ def _one(args: argparse.Namespace, settings: Settings, client, path: str, plan: 
         return _submit_and_follow(args, client, path, plan)
     except SubmissionUncertain as exc:
         _say_error(path, exc)
+        print("  The publish is kept in your outbox; 'vendor-publish outbox retry' checks whether accsyn got it "
+              "before sending anything again.", file=sys.stderr)
         return _outcome(path, plan, error=exc, code=EXIT_UNCERTAIN)
     except PlanChangedError as exc:
         _say_error(path, exc)
         return _outcome(path, plan, error=exc, code=EXIT_BLOCKED)
     except AccsynError as exc:
         _say_error(path, exc)
+        if args.command == "publish" and workflow.default_outbox().get(plan.publish_id) is not None:
+            print("  The publish is kept in your outbox; send it with: vendor-publish outbox retry", file=sys.stderr)
         return _outcome(path, plan, error=exc, code=EXIT_SERVICE)
 
 
@@ -235,7 +255,7 @@ def run_outbox(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     results = []
     with _client(settings) as client:
-        for entry, outcome in workflow.retry_pending(client, outbox=outbox, only=args.ids):
+        for entry, outcome in workflow.retry_pending(client, settings, outbox=outbox, only=args.ids):
             if isinstance(outcome, VendorPublishError):
                 _say_error(entry.label, outcome)
                 code = EXIT_UNCERTAIN if isinstance(outcome, SubmissionUncertain) else EXIT_SERVICE

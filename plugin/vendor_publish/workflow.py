@@ -121,7 +121,8 @@ def publish_plan(plan: Plan, client, *, progress: Progress | None = None, cancel
         cache.close()
 
 
-def retry_pending(client, *, outbox: Outbox | None = None, only: Iterable[str] = (), progress=None):
+def retry_pending(client, settings: Settings | None = None, *, outbox: Outbox | None = None,
+                  only: Iterable[str] = (), progress=None):
     """Submit pending publishes again; yields (entry, result or error) for each."""
     outbox = outbox or default_outbox()
     wanted = set(only)
@@ -135,6 +136,14 @@ def retry_pending(client, *, outbox: Outbox | None = None, only: Iterable[str] =
             )
             continue
         try:
-            yield entry, publish_plan(entry.plan, client, progress=progress, outbox=outbox)
+            plan = entry.plan
+            if settings is not None:  # it may have been queued before access could be checked
+                plan = check_online(plan, settings, client)
+                if plan.blocked:
+                    first = next(f for f in plan.findings if f.blocking)
+                    outbox.mark(plan.publish_id, first.message)
+                    yield entry, PlanChangedError(first.message, hint=first.fix)
+                    continue
+            yield entry, publish_plan(plan, client, progress=progress, outbox=outbox)
         except (VendorPublishError, OutboxBusy) as exc:
             yield entry, exc
