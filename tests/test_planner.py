@@ -196,3 +196,17 @@ def test_plan_round_trips_through_json(tmp_path):
 
     again = Plan.model_validate_json(plan.model_dump_json())
     assert again == plan
+
+
+def test_declared_udim_tiles_missing_on_disk_are_reported(tmp_path):
+    p = tutorial_project(tmp_path / "production")
+    for tile in (1001, 1003):
+        write(p["work"] / "tex" / f"wood.{tile}.png", "t")
+    coll = Collection(host="test", project_file=str(p["project"]), items=[
+        CollectedItem(path=str(p["work"] / "tex" / "wood.<UDIM>.png"), role=Role.DEPENDENCY, expected=[1001, 1002, 1003]),
+        CollectedItem(path=str(p["output"]), role=Role.OUTPUT),
+    ])
+    plan = build_plan(coll, context(tmp_path))
+    (seq,) = [e for e in plan.entries if e.kind is EntryKind.SEQUENCE]
+    assert seq.frames == [1001, 1003]
+    assert any("1002" in f.message and f.blocking for f in plan.findings)

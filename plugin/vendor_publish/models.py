@@ -7,6 +7,7 @@ host's dialog all show the same thing, and a saved plan can be submitted later.
 from __future__ import annotations
 
 import os
+import re
 from enum import Enum
 from typing import Iterator, Literal, NamedTuple
 
@@ -63,6 +64,11 @@ class CollectedItem(BaseModel):
     frames: tuple[int, int] | None = Field(default=None, description="Inclusive frame range for a pattern.")
     is_dir: bool = False
     optional: bool = False
+    expected: list[int] | None = Field(
+        default=None,
+        description="Frame or tile numbers the host says exist (e.g. Blender's declared UDIM tiles); "
+        "any of them missing on disk is a finding.",
+    )
 
 
 class Collection(BaseModel):
@@ -142,24 +148,47 @@ class PlanEntry(BaseModel):
 
     def files(self) -> Iterator[PlanFile]:
         """Yield the entry's real files, one at a time."""
-        digests = self.digests
         if not self.members:
             if self.sizes:
-                yield PlanFile(self.source, self.destination, self.sizes[0], self.mtimes_ns[0], None,
-                               digests[0] if digests else None)
+                yield self.file(0)
             return
-        src_dir = self.source_dir or ""
-        dst_dir = self.destination_dir or ""
-        frames = self.frames
+        head, dst_head = self._heads()
+        frames, digests, sizes, mtimes = self.frames, self.digests, self.sizes, self.mtimes_ns
         for i, name in enumerate(self.members):
             yield PlanFile(
-                os.path.join(src_dir, *name.split("/")),
-                f"{dst_dir}/{name}" if dst_dir else name,
-                self.sizes[i],
-                self.mtimes_ns[i],
+                head + name if _PLAIN_MEMBER(name) else os.path.join(self.source_dir or "", *name.split("/")),
+                dst_head + name,
+                sizes[i],
+                mtimes[i],
                 frames[i] if frames else None,
                 digests[i] if digests else None,
             )
+
+    def file(self, i: int) -> PlanFile:
+        """The entry's ``i``-th real file (as ``files()`` would yield it)."""
+        digests = self.digests
+        if not self.members:
+            return PlanFile(self.source, self.destination, self.sizes[i], self.mtimes_ns[i], None,
+                            digests[i] if digests else None)
+        head, dst_head = self._heads()
+        name = self.members[i]
+        return PlanFile(
+            head + name if _PLAIN_MEMBER(name) else os.path.join(self.source_dir or "", *name.split("/")),
+            dst_head + name,
+            self.sizes[i],
+            self.mtimes_ns[i],
+            self.frames[i] if self.frames else None,
+            digests[i] if digests else None,
+        )
+
+    def _heads(self) -> tuple[str, str]:
+        # os.path.join(src_dir, name) is src_dir + separator + name for a plain name: join once.
+        dst_dir = self.destination_dir or ""
+        return os.path.join(self.source_dir or "", ""), f"{dst_dir}/" if dst_dir else ""
+
+
+# A member name os.path.join would append as is (no separator, drive or root of its own).
+_PLAIN_MEMBER = re.compile(r"[^/\\:]*\Z" if os.name == "nt" else r"[^/]*\Z").match
 
 
 class PlanTotals(BaseModel):

@@ -6,6 +6,7 @@ import os
 import stat as stat_mod
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -24,6 +25,8 @@ from vendor_publish.models import (
 from vendor_publish.studio import StudioProfile
 from vendor_publish.validation import validate
 
+#: Threads resolving collected items; more than the cores helps when the disk is remote.
+STAT_THREADS = max(2, min(8, os.cpu_count() or 1))
 ENTRY_NAMESPACE = uuid.UUID("6f1c9a52-51a4-4f0e-9d51-3f1f6c0b7a10")
 
 
@@ -59,6 +62,7 @@ def build_plan(collection: Collection, context: PlanContext, *, publish_id: str 
     project_item = CollectedItem(path=collection.project_file, role=Role.PROJECT, origin="project file")
     seen: set[str] = set()
     project_dir = os.path.dirname(collection.project_file)
+    todo: list[CollectedItem] = []
     for item in [project_item, *collection.items]:
         if not os.path.isabs(item.path):  # hosts report relative paths against the project file
             item = item.model_copy(update={"path": os.path.normpath(os.path.join(project_dir, item.path))})
@@ -66,7 +70,10 @@ def build_plan(collection: Collection, context: PlanContext, *, publish_id: str 
         if key in seen:  # the same reference reported twice: publish it once
             continue
         seen.add(key)
-        _resolve_item(item, mapper, resolved)
+        todo.append(item)
+    for part in _resolve_all(todo, mapper):  # merged in collection order, whatever ran first
+        resolved.entries.extend(part.entries)
+        resolved.findings.extend(part.findings)
     plan = Plan(
         publish_id=publish_id or str(uuid.uuid4()),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
@@ -85,6 +92,22 @@ def build_plan(collection: Collection, context: PlanContext, *, publish_id: str 
         findings=resolved.findings,
     )
     return validate(plan, context.profile)
+
+
+def _resolve_all(items: list[CollectedItem], mapper: mapping.Mapper) -> list[_Resolved]:
+    """Resolve items on a few threads: stat calls release the GIL, so one thread's system calls
+    overlap another's matching and bookkeeping (each item is independent and self-contained)."""
+
+    def one(item: CollectedItem) -> _Resolved:
+        out = _Resolved()
+        _resolve_item(item, mapper, out)
+        return out
+
+    workers = min(STAT_THREADS, len(items))
+    if workers < 2:
+        return [one(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vp-plan") as pool:
+        return list(pool.map(one, items))
 
 
 def _item_key(item: CollectedItem) -> str:
@@ -169,7 +192,7 @@ def _fill_sequence(entry: PlanEntry, item: CollectedItem, pattern: sequences.Seq
     entry.source_dir = pattern.directory
     entry.destination_dir = entry.destination.rsplit("/", 1)[0]
     entry.padding = pattern.padding
-    match = sequences.expand(pattern, item.frames)
+    match = sequences.expand(pattern, item.frames, expected=item.expected)
     members = match.members
     entry.members = [m.name for m in members]
     entry.frames = [m.frame for m in members]
