@@ -8,6 +8,7 @@ the client loads `./.env`.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import time
@@ -17,7 +18,13 @@ from typing import Callable
 
 import pytest
 
+_root_logger = logging.getLogger()
+_handlers_before, _level_before = list(_root_logger.handlers), _root_logger.level
 accsyn_api = pytest.importorskip("accsyn_api")
+# accsyn_api calls logging.basicConfig() on import; keep the test session's logging as it was.
+for _handler in [h for h in _root_logger.handlers if h not in _handlers_before]:
+    _root_logger.removeHandler(_handler)
+_root_logger.setLevel(_level_before)
 from accsyn_api.session import AccsynException  # noqa: E402
 
 STUDIO = "workflow@geoscan.org"

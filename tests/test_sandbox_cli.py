@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import signal
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from vendor_publish.sandbox.cli import add_arguments
+from vendor_publish.sandbox.store import Store
 
 LAUNCH = "from vendor_publish.sandbox.cli import main; raise SystemExit(main())"
 
@@ -79,12 +79,15 @@ def test_cli_runs_in_foreground_until_ctrl_c(tmp_path, sandbox_api_key) -> None:
     finally:
         assert stop_cli(proc) == 0
     assert "sandbox stopped" in "".join(lines)
-    state = json.loads((root / "state.json").read_text())
-    clients = state["collections"]["client"].values()
-    users = {u["id"]: u["code"] for u in state["collections"]["user"].values()}
-    assert {users[c["user"]]: c["status"] for c in clients}["jennifer@gda.com"] == "offline"
-    assert state["settings"]["hooks"] == {"post-done-server": "true ${PATH_JSON_INPUT}"}
-    assert sandbox_api_key not in (root / "state.json").read_text()
+    store = Store(root / "state.sqlite3")
+    try:
+        users = {u["id"]: u["code"] for u in store.all("user")}
+        assert {users[c["user"]]: c["status"] for c in store.all("client")}["jennifer@gda.com"] == "offline"
+        assert store.setting("hooks") == {"post-done-server": "true ${PATH_JSON_INPUT}"}
+    finally:
+        store.close()
+    for f in root.glob("state.sqlite3*"):
+        assert sandbox_api_key.encode() not in f.read_bytes()
 
 
 def test_cli_needs_an_api_key(tmp_path) -> None:

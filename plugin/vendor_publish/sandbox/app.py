@@ -46,7 +46,7 @@ class Sandbox:
         self.root.mkdir(parents=True, exist_ok=True)
         self.host = host
         self._requested_port = port
-        self._store = Store(self.root / "state.json")
+        self._store = Store(self.root / "state.sqlite3")
         self._hooks = HookRunner(self._store, self.root / "logs" / "hooks.log", hook_timeout)
         config = Config(self.root, api_key, {k: Path(v) for k, v in (local_roots or {}).items()}, transfer_rate,
                         hook_timeout)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from vendor_publish.sandbox import query as q
 from vendor_publish.sandbox.core import ID_RE, Core, key_digest, normalise_role
@@ -107,32 +107,30 @@ def _normalise_paths(node: q.Node | None) -> q.Node | None:
 # --- visibility ---------------------------------------------------------------------------------
 
 
-def visible(core: Core, caller: dict, etype: str) -> list[dict]:
-    """The records of a type the caller may see."""
-    coll = COLLECTION_OF.get(etype, etype)
-    items = core.store.all(coll)
-    if etype in SHARE_TYPES:
-        items = [s for s in items if s["type"] in SHARE_TYPES[etype]]
+def visibility(core: Core, caller: dict, etype: str) -> Callable[[dict], bool]:
+    """A predicate on raw records: may the caller see this one?"""
+    kinds = SHARE_TYPES.get(etype)
     if core.elevated(caller):
-        return items
+        return (lambda r: r.get("type") in kinds) if kinds else (lambda r: True)
     me = caller["id"]
     if etype == "user":
-        return [u for u in items if u["id"] == me]
-    if etype in ("acl",):
-        return [a for a in items if a.get("entity") == f"user:{me}"]
-    if etype in SHARE_TYPES:
+        return lambda u: u["id"] == me
+    if etype == "acl":
+        return lambda a: a.get("entity") == f"user:{me}"
+    if kinds:
         targets = {a["target"].split(":", 1)[1] for a in core.acls_of(me)}
-        return [s for s in items if s["id"] in targets]
+        return lambda s: s.get("type") in kinds and s["id"] in targets
     if etype == "client":
-        return [c for c in items if c["user"] == me]
+        return lambda c: c["user"] == me
     if etype == "transfer":
-        return [j for j in items if me in (j.get("user"), j.get("_source_user"), j.get("_destination_user"))]
+        return lambda j: me in (j.get("user"), j.get("_source_user"), j.get("_destination_user"))
     if etype == "task":
-        jobs = {j["id"] for j in visible(core, caller, "transfer")}
-        return [t for t in items if t["job"] in jobs]
+        mine = visibility(core, caller, "transfer")
+        jobs = {j["id"] for j in core.store.all("job", mine)}
+        return lambda t: t["job"] in jobs
     if etype in ("workspace", "queue", "site"):
-        return items
-    return []
+        return lambda r: True
+    return lambda r: False
 
 
 def find(core: Core, caller: dict, etype: str, event: dict) -> list[dict]:
@@ -140,34 +138,36 @@ def find(core: Core, caller: dict, etype: str, event: dict) -> list[dict]:
     data = event.get("data") or {}
     node = parse_query(event.get("query"))
     entity_id = event.get("id")
-    records = visible(core, caller, etype)
+    tests: list[Callable[[dict], bool]] = [visibility(core, caller, etype)]
     if etype == "task":
         parent = data.get("parent") or (None if entity_id and core.store.get("task", entity_id) else entity_id)
         if parent:
             if core.store.get("job", parent) is None:
                 raise not_found(f"No transfer job with id '{parent}'.")
-            records = [t for t in records if t["job"] == parent]
+            tests.append(lambda t: t["job"] == parent)
             entity_id = None
         elif not entity_id:
             raise bad_request("Query tasks with their job: find('task', entityid=<job id>).")
-        records.sort(key=lambda t: int(t["uri"]) if str(t.get("uri", "")).isdigit() else 0)
     if entity_id:
-        records = [r for r in records if r["id"] == entity_id]
+        tests.append(lambda r: r["id"] == entity_id)
     else:
         relaxed = bool(data.get("single_entity_query"))
         if etype == "transfer":
             if not data.get("archived"):
-                records = [r for r in records if not r.get("_archived")]
+                tests.append(lambda r: not r.get("_archived"))
             if not (data.get("finished") or relaxed or _names_id(node)):
-                records = [r for r in records if r.get("status") not in FINISHED]
+                tests.append(lambda r: r.get("status") not in FINISHED)
         elif etype in ("user", "share", "folder", "volume", "home", "collection") and not data.get("inactive"):
             if not (relaxed or _names_id(node)):
-                records = [r for r in records if r.get("status") != "disabled"]
+                tests.append(lambda r: r.get("status") != "disabled")
     resolve = resolver(core)
+    tests.append(lambda r: q.matches(node, r, resolve))
     try:
-        records = [r for r in records if q.matches(node, r, resolve)]
+        records = core.store.all(COLLECTION_OF.get(etype, etype), lambda r: all(t(r) for t in tests))
     except q.QueryError as exc:
         raise bad_request(str(exc)) from exc
+    if etype == "task":
+        records.sort(key=lambda t: int(t["uri"]) if str(t.get("uri", "")).isdigit() else 0)
     skip = int(data.get("skip") or 0)
     limit = data.get("limit")
     records = records[skip:]
@@ -312,7 +312,7 @@ def edit(core: Core, caller: dict, etype: str, entity_id: str | None, data: Any)
         raise bad_request(f"Editing {etype} '{entity_id}' needs a JSON object of changes.")
     coll = COLLECTION_OF.get(etype, etype)
     rec = core.store.get(coll, entity_id)
-    if rec is None or rec["id"] not in {r["id"] for r in visible(core, caller, etype)}:
+    if rec is None or not visibility(core, caller, etype)(rec):
         raise not_found(f"No {etype} with id '{entity_id}'.")
     allowed = {"user": ("name", "role", "clearance", "status", "metadata"),
                "client": ("status", "description", "metadata"),
@@ -346,7 +346,7 @@ def delete(core: Core, caller: dict, etype: str, entity_id: str | None, *, deact
         raise bad_request(f"Deleting a {etype} needs its id.")
     coll = COLLECTION_OF.get(etype, etype)
     rec = core.store.get(coll, entity_id)
-    if rec is None or rec["id"] not in {r["id"] for r in visible(core, caller, etype)}:
+    if rec is None or not visibility(core, caller, etype)(rec):
         raise not_found(f"No {etype} with id '{entity_id}'.")
     if etype == "client" and rec["user"] == caller["id"]:
         pass

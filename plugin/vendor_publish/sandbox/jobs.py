@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vendor_publish.sandbox.core import ID_RE, Core
-from vendor_publish.sandbox.entities import FINISHED, public, visible
+from vendor_publish.sandbox.entities import FINISHED, public, visibility
 from vendor_publish.sandbox.errors import bad_request, forbidden, not_found
 from vendor_publish.sandbox.paths import (
     acl_allows,
@@ -364,7 +364,7 @@ def _visible_job(core: Core, caller: dict, job_id: str | None) -> dict:
     if not job_id or not ID_RE.match(job_id):
         raise bad_request(f"A transfer job id (24 hex characters) is needed, got '{job_id}'.")
     job = core.store.get("job", job_id)
-    if job is None or job["id"] not in {j["id"] for j in visible(core, caller, "transfer")}:
+    if job is None or not visibility(core, caller, "transfer")(job):
         raise not_found(f"No transfer job with id '{job_id}'.")
     return job
 

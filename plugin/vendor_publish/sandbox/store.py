@@ -1,8 +1,9 @@
-"""File-backed entity store: one JSON document under the sandbox root, replaced atomically.
+"""File-backed entity store: an in-memory cache written through to SQLite (WAL) under the root.
 
-Everything the sandbox knows (users, shares, ACLs, clients, jobs, tasks, hook settings) lives
-in memory behind one re-entrant lock and is written to `state.json` with `os.replace`, so a
-crash mid-write never leaves a torn file and a restart loses nothing.
+Everything the sandbox knows (users, shares, ACLs, clients, jobs, tasks, hook settings) is
+held in memory behind one re-entrant lock for fast queries, and each change is written as one
+row, so a restart (or a crash of the process) loses nothing that was answered as done.
+Progress updates may be marked `persist=False`; they are written with the next `save()`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
-import os
 import secrets
+import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 COLLECTIONS = ("workspace", "user", "share", "acl", "client", "job", "task", "queue", "site")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (coll TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+                                    PRIMARY KEY (coll, id));
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, body TEXT NOT NULL);
+"""
 
 
 def new_id() -> str:
@@ -36,32 +42,71 @@ def now() -> str:
 
 
 class Store:
-    """Thread-safe in-memory collections persisted to one JSON file."""
+    """Thread-safe in-memory collections persisted row by row to one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
-        self._data: dict[str, Any] = {"collections": {c: {} for c in COLLECTIONS}, "settings": {}}
-        if path.exists():
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            self._data["settings"] = loaded.get("settings", {})
-            for name, items in loaded.get("collections", {}).items():
-                self._data["collections"][name] = items
+        self._colls: dict[str, dict[str, dict]] = {c: {} for c in COLLECTIONS}
+        self._settings: dict[str, Any] = {}
+        self._dirty: set[tuple[str, str]] = set()
+        self._seq = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+        for coll, _id, seq, body in self._db.execute("SELECT coll, id, seq, body FROM records ORDER BY seq"):
+            self._colls.setdefault(coll, {})[_id] = json.loads(body)
+            self._seq = max(self._seq, seq)
+        for key, body in self._db.execute("SELECT key, body FROM settings"):
+            self._settings[key] = json.loads(body)
+
+    def close(self) -> None:
+        """Write what is pending and close the database."""
+        with self.lock:
+            self.save()
+            self._db.close()
+
+    def _write(self, keys: list[tuple[str, str]]) -> None:
+        rows, gone = [], []
+        for coll, _id in keys:
+            rec = self._colls.get(coll, {}).get(_id)
+            if rec is None:
+                gone.append((coll, _id))
+            else:
+                self._seq += 1
+                rows.append((coll, _id, self._seq, json.dumps(rec)))
+        self._db.execute("BEGIN")
+        try:
+            if rows:
+                # keep the original insertion order: seq only moves for new rows
+                self._db.executemany(
+                    "INSERT INTO records (coll, id, seq, body) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(coll, id) DO UPDATE SET body = excluded.body", rows)
+            if gone:
+                self._db.executemany("DELETE FROM records WHERE coll = ? AND id = ?", gone)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _touch(self, coll: str, entity_id: str, persist: bool) -> None:
+        self._dirty.add((coll, entity_id))
+        if persist:
+            self.save()
 
     def save(self) -> None:
-        """Write the whole state atomically."""
+        """Write every pending change."""
         with self.lock:
-            text = json.dumps(self._data, indent=1, sort_keys=True)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            if self._dirty:
+                keys = sorted(self._dirty)
+                self._dirty.clear()
+                self._write(keys)
 
     def _coll(self, name: str) -> dict[str, dict]:
-        return self._data["collections"].setdefault(name, {})
+        return self._colls.setdefault(name, {})
 
     def get(self, name: str, entity_id: str) -> dict | None:
         """A copy of one record, or None."""
@@ -74,16 +119,11 @@ class Store:
         with self.lock:
             return [copy.deepcopy(r) for r in self._coll(name).values() if where is None or where(r)]
 
-    def iter_raw(self, name: str) -> Iterator[dict]:
-        """The live records (caller holds the lock and must not keep them)."""
-        return iter(list(self._coll(name).values()))
-
     def put(self, name: str, record: dict, *, persist: bool = True) -> dict:
         """Insert or replace a record by its `id`."""
         with self.lock:
             self._coll(name)[record["id"]] = copy.deepcopy(record)
-            if persist:
-                self.save()
+            self._touch(name, record["id"], persist)
             return copy.deepcopy(record)
 
     def update(self, name: str, entity_id: str, changes: dict, *, persist: bool = True) -> dict | None:
@@ -93,8 +133,7 @@ class Store:
             if rec is None:
                 return None
             rec.update(copy.deepcopy(changes))
-            if persist:
-                self.save()
+            self._touch(name, entity_id, persist)
             return copy.deepcopy(rec)
 
     def delete(self, name: str, entity_id: str) -> bool:
@@ -102,16 +141,17 @@ class Store:
         with self.lock:
             gone = self._coll(name).pop(entity_id, None) is not None
             if gone:
-                self.save()
+                self._touch(name, entity_id, True)
             return gone
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A copy of a persisted setting."""
         with self.lock:
-            return copy.deepcopy(self._data["settings"].get(key, default))
+            return copy.deepcopy(self._settings.get(key, default))
 
     def set_setting(self, key: str, value: Any) -> None:
         """Persist a setting."""
         with self.lock:
-            self._data["settings"][key] = copy.deepcopy(value)
-            self.save()
+            self._settings[key] = copy.deepcopy(value)
+            self._db.execute("INSERT INTO settings (key, body) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET body = excluded.body", (key, json.dumps(value)))
