@@ -66,8 +66,8 @@ def test_folder_is_one_task_and_payload_carries_manifest_and_metadata(tmp_path):
     p, plan = plan_for(tmp_path, items)
     payload = build_job_payload(plan, job_code="T_output", manifest_source="/m.json",
                                 manifest_destination=f"{UPLOAD}/_vendor_publish/m.json", manifest_sha256="ab")
-    folder_tasks = [t for t in payload["tasks"] if t["destination"].endswith("/cache/")]
-    assert folder_tasks == [{"source": f"{USER}:{p['work'] / 'cache'}/", "destination": f"share={SHARE}/{UPLOAD}/cache/"}]
+    folder_tasks = [t for t in payload["tasks"] if t["source"].endswith("/cache")]
+    assert folder_tasks == [{"source": f"{USER}:{p['work'] / 'cache'}", "destination": f"share={SHARE}/{UPLOAD}/"}]
     assert payload["tasks"][-1] == {"source": f"{USER}:/m.json", "destination": f"share={SHARE}/{UPLOAD}/_vendor_publish/m.json"}
     assert payload["code"] == "T_output"
     assert publish_id_of(payload) == plan.publish_id

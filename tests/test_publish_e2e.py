@@ -112,3 +112,17 @@ def test_config_show_masks_the_key(vendor, sandbox_api_key, capsys):
     out, err = capsys.readouterr()
     assert sandbox_api_key not in out + err
     assert "api_key" in out and "<set>" in out and "ACCSYN_API_KEY" in out
+
+
+def test_folder_output_lands_where_the_manifest_says(vendor, sandbox, capsys):
+    write(vendor["work"] / "output" / "extra" / "more_exported.dat", "more")
+    argv = ["publish", str(vendor["project"]), "--output", str(vendor["work"] / "output") + "/",
+            "--task", "FOLDER", "--yes", "--json", "--wait", "--timeout", "60"]
+    code, result, err = run_json(capsys, argv)
+    assert code == EXIT_OK, err
+    assert result["results"][0]["submission"]["tasks"] == 3  # project, the folder, the manifest
+    sandbox.wait_idle(timeout=30)
+    landed = sandbox.volume_path("production") / "proj002" / UPLOAD
+    assert (landed / "output" / "proj002_DATASET_001_1203_exported.dat").is_file()
+    assert (landed / "output" / "extra" / "more_exported.dat").read_text() == "more"
+    assert not (landed / "output" / "output").exists()

@@ -5,7 +5,8 @@ Task rules (the manifest keeps per-file tracking whatever the task shape):
 - a frame or tile sequence whose files are named exactly as its pattern says is one task per
   contiguous run of frames, in accsyn's notation ``dir/img.%04d.exr[1001-1100]``; a run of
   one frame, or a sequence with irregular names (padding overflow), falls back to file tasks;
-- a folder published whole is one folder task (trailing separator on both ends).
+- a folder published whole is one folder task, copied into its destination's parent folder;
+  a folder whose name changes on the way falls back to file tasks.
 """
 
 from __future__ import annotations
@@ -33,12 +34,7 @@ def entry_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]
     if not entry.included or not entry.count:
         return []
     if entry.kind is EntryKind.FOLDER:
-        return [
-            {
-                "source": source_endpoint(user, entry.source_dir.rstrip("/\\") + _sep(entry.source_dir)),
-                "destination": share_endpoint(share, entry.destination_dir + "/"),
-            }
-        ]
+        return _folder_tasks(entry, user, share)
     if entry.kind is EntryKind.SEQUENCE:
         return _sequence_tasks(entry, user, share)
     return [_file_task(entry.source, entry.destination, user, share)]
@@ -70,12 +66,19 @@ def _sequence_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, s
     return tasks
 
 
+def _folder_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]:
+    # accsyn copies a source folder *into* a destination ending in '/', so the task names the
+    # parent: 'user:/p/exports' -> 'share=s/up/survey/' lands as up/survey/exports/.
+    source_dir = entry.source_dir.rstrip("/\\")
+    name = source_dir.replace("\\", "/").rsplit("/", 1)[-1]
+    parent, _, dest_name = entry.destination_dir.rpartition("/")
+    if dest_name != name or not parent:
+        return [_file_task(f.source, f.destination, user, share) for f in entry.files()]
+    return [{"source": source_endpoint(user, source_dir), "destination": share_endpoint(share, parent + "/")}]
+
+
 def _file_task(source: str, destination: str, user: str, share: str) -> dict[str, str]:
     return {"source": source_endpoint(user, source), "destination": share_endpoint(share, destination)}
-
-
-def _sep(path: str) -> str:
-    return "\\" if "\\" in path and "/" not in path else "/"
 
 
 def build_job_payload(

@@ -81,9 +81,6 @@ def test_headless_publish_lands_project_data_and_outputs(vendor, sandbox, sandbo
     assert sandbox_api_key not in err and "sekrit-pw" not in err + json.dumps(result)
 
 
-@pytest.mark.xfail(strict=True, reason="core: a folder entry's task has destination 'exports/' with a trailing "
-                   "separator, which accsyn (and the sandbox) read as 'into exports/', so the folder lands as "
-                   "exports/exports/ while the manifest says exports/ (job_payload.entry_tasks)")
 def test_output_folder_lands_where_the_manifest_says(vendor, sandbox, capsys):
     facts = build_project(vendor["work"], vendor["tmp"] / "outside", "--no-missing")
     code, result, err = run_json(capsys, ["publish", facts["project"], "--host", "qgis", "--task",
