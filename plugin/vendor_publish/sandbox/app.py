@@ -91,7 +91,7 @@ class Sandbox:
             self._thread.join(5)
             self._thread = None
         self._worker.stop()
-        self._store.save()
+        self._store.close()
 
     def __enter__(self) -> "Sandbox":
         return self.start()

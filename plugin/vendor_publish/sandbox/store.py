@@ -52,22 +52,32 @@ class Store:
         self._dirty: set[tuple[str, str]] = set()
         self._seq = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self._conn: sqlite3.Connection | None = None
         for coll, _id, seq, body in self._db.execute("SELECT coll, id, seq, body FROM records ORDER BY seq"):
             self._colls.setdefault(coll, {})[_id] = json.loads(body)
             self._seq = max(self._seq, seq)
         for key, body in self._db.execute("SELECT key, body FROM settings"):
             self._settings[key] = json.loads(body)
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened on first use (and again after close())."""
+        if self._conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=10.0, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
     def close(self) -> None:
-        """Write what is pending and close the database."""
+        """Write what is pending and close the database (a later write opens it again)."""
         with self.lock:
             self.save()
-            self._db.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _write(self, keys: list[tuple[str, str]]) -> None:
         rows, gone = [], []
