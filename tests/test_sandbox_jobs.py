@@ -282,3 +282,22 @@ def test_restart_loses_nothing(tmp_path, sandbox_api_key) -> None:
     with Sandbox(root, seed=None, api_key=sandbox_api_key) as third:
         assert third.job(waiting["id"])["status"] == "done"
         assert "server = " in third.studio_profile_path.read_text()
+
+
+def test_add_and_edit_tasks_of_a_job(sandbox, sandbox_call, tmp_path) -> None:
+    a, b = make_files(tmp_path, ["a.dat", "b.dat"])
+    job = create(sandbox_call, {"code": "grow", "status": "paused", "source": str(a), "destination": f"{UPLOAD}/"})
+    status, body = sandbox_call("POST", "task/create", {"tasks": [
+        {"source": str(b), "destination": f"{UPLOAD}/"}, {"source": str(a), "destination": f"{UPLOAD}/"}]},
+        entity_id=job["id"], user=VENDOR)
+    assert status == 200 and [t["uri"] for t in body["result"]] == ["1", "0"]  # the duplicate is retried
+    _, tasks = sandbox_call("GET", "task/find", {"parent": job["id"]}, query="status=queued", user=VENDOR)
+    assert [t["uri"] for t in tasks["result"]] == ["0", "1"]
+    first = tasks["result"][0]["id"]
+    status, body = sandbox_call("PUT", "task/edit", [{"id": first, "status": "excluded"}], entity_id=job["id"],
+                                user=VENDOR)
+    assert status == 200 and body["result"][0]["status"] == "excluded"
+    status, _ = sandbox_call("PUT", "task/edit", [{"id": first, "source": "x"}], entity_id=job["id"], user=VENDOR)
+    assert status == 400
+    _, found = sandbox_call("GET", "transfer/find", {}, query=f"user={VENDOR} AND code=grow", user="andrea@geoscan.org")
+    assert [j["id"] for j in found["result"]] == [job["id"]]  # user= matches the e-mail as well as the id

@@ -350,7 +350,9 @@ def add_tasks(core: Core, caller: dict, job_id: str | None, data: Any) -> list[d
         else:
             core.store.delete("task", dup["id"])
         out.append(core.store.put("task", task, persist=False))
-    core.store.update("job", job["id"], {"status": "init", "finished": None, "modified": now()})
+    # New work revives a finished or failed job; a paused one stays paused.
+    status = "paused" if job["status"] == "paused" else "init"
+    core.store.update("job", job["id"], {"status": status, "finished": None, "modified": now()})
     core.wake.set()
     return [public(t) for t in out]
 
