@@ -68,7 +68,11 @@ def test_folder_is_one_task_and_payload_carries_manifest_and_metadata(tmp_path):
                                 manifest_destination=f"{UPLOAD}/_vendor_publish/m.json", manifest_sha256="ab")
     folder_tasks = [t for t in payload["tasks"] if t["source"].endswith("/cache")]
     assert folder_tasks == [{"source": f"{USER}:{p['work'] / 'cache'}", "destination": f"share={SHARE}/{UPLOAD}/"}]
-    assert payload["tasks"][-1] == {"source": f"{USER}:/m.json", "destination": f"share={SHARE}/{UPLOAD}/_vendor_publish/m.json"}
+    from vendor_publish.publish_workflow import manifest_entry_id
+
+    assert payload["tasks"][-1] == {"source": f"{USER}:/m.json", "destination": f"share={SHARE}/{UPLOAD}/_vendor_publish/m.json",
+                                    "id": manifest_entry_id(plan)}
+    assert payload["metadata"]["vendor_publish"]["manifest_task_id"] == manifest_entry_id(plan)
     assert payload["code"] == "T_output"
     assert publish_id_of(payload) == plan.publish_id
     assert payload["metadata"]["vendor_publish"]["files"] == plan.totals.files

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vendor_publish import paths
+from vendor_publish.manifest import manifest_destination
 from vendor_publish.models import Finding, Plan, Severity
 
 FULL_ACCESS_ROLES = {"admin", "employee", "support"}
@@ -31,11 +32,14 @@ def denied_destinations(destinations: Iterable[str], writable: list[str]) -> lis
 def plan_folders(plan: Plan) -> list[str]:
     """The destination folders of the plan, each once (what ACLs are checked against)."""
     folders: dict[str, None] = {}
+    dictated = plan.publish_workflow.paths if plan.publish_workflow else {}
     for entry in plan.entries:
-        if not entry.included:
+        if not entry.included or entry.id in dictated:  # the studio's publish hook chose its place
             continue
         folder = entry.destination_dir or entry.destination.rsplit("/", 1)[0]
         folders.setdefault(folder)
+    if not (plan.publish_workflow and plan.publish_workflow.manifest_path):
+        folders.setdefault(manifest_destination(plan).rsplit("/", 1)[0])
     return list(folders)
 
 

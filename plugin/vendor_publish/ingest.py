@@ -73,12 +73,36 @@ def find_share_root(job: dict[str, Any], manifest_share_path: str) -> Path | Non
     return None
 
 
-def verify(manifest, share_root: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def tasks_by_id(job: dict[str, Any]) -> dict[str, Path]:
+    """Where each task with an id landed on this server (its destination's ``path_abs``)."""
+    found = {}
+    for task in (job.get("tasks") or {}).values():
+        dest = (task.get("destination") or {}).get("path_abs")
+        if task.get("id") and dest:
+            found.setdefault(str(task["id"]), Path(dest))
+    return found
+
+
+def locate(f, share_root: Path | None, landed: dict[str, Path]) -> Path | None:
+    """A manifest file's place on this server: where the studio's publish hook sent its entry,
+    else its share-relative destination."""
+    if f.dictated and f.entry in landed:
+        base = landed[f.entry]
+        return base.joinpath(*f.within.split("/")) if f.within else base
+    if share_root is None:
+        return None
+    return share_root.joinpath(*f.destination.split("/"))
+
+
+def verify(manifest, share_root: Path | None, landed: dict[str, Path] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """Check every manifest file on disk; returns (verified files, problems in plain words)."""
     problems: list[str] = []
     present: list[tuple[dict[str, Any], digests.FileKey]] = []
     for f in manifest.files:
-        target = share_root.joinpath(*f.destination.split("/"))
+        target = locate(f, share_root, landed or {})
+        if target is None:
+            problems.append(f"cannot tell where {f.destination} landed (no task for its entry)")
+            continue
         try:
             st = target.stat()
         except FileNotFoundError:
@@ -137,12 +161,16 @@ def run(args: argparse.Namespace) -> int:
     if ours is None:
         print(f"vendor-publish ingest: {label} was not made by vendor-publish; ignored.")
         return EXIT_OK
+    landed = tasks_by_id(job)
     share_root = Path(args.share_root) if args.share_root else find_share_root(job, ours["manifest"])
-    if share_root is None:
+    if ours.get("manifest_task_id") in landed:
+        manifest_path = landed[ours["manifest_task_id"]]
+    elif share_root is not None:
+        manifest_path = share_root.joinpath(*ours["manifest"].split("/"))
+    else:
         print(f"vendor-publish ingest: {label}: cannot tell where the share is on this server "
               f"(no task delivered {ours['manifest']}); pass --share-root.", file=sys.stderr)
         return EXIT_BAD_MANIFEST
-    manifest_path = share_root.joinpath(*ours["manifest"].split("/"))
     try:
         manifest, sha = read_manifest(manifest_path)
     except FileNotFoundError:
@@ -156,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"vendor-publish ingest: {label}: the manifest {manifest_path} does not match the job "
               "(digest or publish id differ); it may have been replaced.", file=sys.stderr)
         return EXIT_BAD_MANIFEST
-    verified, problems = verify(manifest, share_root)
+    verified, problems = verify(manifest, share_root, landed)
     if problems:
         print(f"vendor-publish ingest: {label}: {len(problems)} of {len(manifest.files)} file(s) failed "
               "verification; the studio publish step was NOT run:", file=sys.stderr)
@@ -175,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         "task": manifest.task,
         "comment": manifest.comment,
         "host": manifest.host,
-        "share_root": str(share_root),
+        "share_root": str(share_root) if share_root else None,
         "project": next((f["path_abs"] for f in verified if f["role"] == "project"), None),
         "files": verified,
     }

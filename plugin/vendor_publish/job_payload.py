@@ -17,6 +17,7 @@ from typing import Any
 from vendor_publish import sequences
 from vendor_publish.manifest import METADATA_KEY
 from vendor_publish.models import EntryKind, Plan, PlanEntry
+from vendor_publish.publish_workflow import manifest_entry_id
 
 
 def source_endpoint(user: str, local_path: str) -> str:
@@ -90,18 +91,27 @@ def build_job_payload(
     manifest_sha256: str,
 ) -> dict[str, Any]:
     """The body of ``transfer/create`` for a plan, its manifest task last."""
+    workflow = plan.publish_workflow
     tasks: list[dict[str, str]] = []
     for entry in plan.entries:
-        tasks.extend(entry_tasks(entry, plan.user, plan.share))
-    tasks.append(_file_task(manifest_source, manifest_destination, plan.user, plan.share))
-    return {
+        entry_task_list = entry_tasks(entry, plan.user, plan.share)
+        if workflow and entry.id in workflow.paths:
+            entry_task_list = _dictated(entry, entry_task_list, workflow.paths[entry.id])
+        tasks.extend(entry_task_list)
+    manifest_task = _file_task(manifest_source, manifest_destination, plan.user, plan.share)
+    manifest_task["id"] = manifest_entry_id(plan)  # lets the studio's ingest find it among the tasks
+    if workflow and workflow.manifest_path:
+        manifest_task["destination"] = workflow.manifest_path
+    tasks.append(manifest_task)
+    payload = {
         "code": job_code,
         "name": f"{plan.task} from {plan.user}",
         "tasks": tasks,
         "metadata": {
             METADATA_KEY: {
                 "publish_id": plan.publish_id,
-                "manifest": manifest_destination,
+                "manifest": workflow.manifest_path if workflow and workflow.manifest_path else manifest_destination,
+                "manifest_task_id": manifest_entry_id(plan),
                 "manifest_sha256": manifest_sha256,
                 "task": plan.task,
                 "host": plan.host,
@@ -111,3 +121,27 @@ def build_job_payload(
             }
         },
     }
+    if workflow:
+        # The studio's publish-server hook gets its own verdicts back, with the comment and status.
+        data = {"files": workflow.files, "comment": plan.comment}
+        if workflow.status:
+            data["status"] = workflow.status
+        payload["hooks"] = [{"when": "hook-job-publish-server", "data": data}]
+    return payload
+
+
+def _dictated(entry: PlanEntry, tasks: list[dict[str, str]], path: str) -> list[dict[str, str]]:
+    """Send an entry where the studio's pre-publish hook said; every task carries the entry's id,
+    which is what the studio approved (accsyn grants the path per entry, not per task)."""
+    if entry.kind is EntryKind.FILE:
+        return [{"source": tasks[0]["source"], "destination": path, "id": entry.id}]
+    if entry.kind is EntryKind.FOLDER:
+        return [{"source": source_endpoint(entry_user(tasks), entry.source_dir.rstrip("/\\")), "destination": path,
+                 "id": entry.id}]
+    into = path.rstrip("/\\") + "/"
+    return [{"source": t["source"], "destination": into, "id": entry.id} for t in tasks]
+
+
+def entry_user(tasks: list[dict[str, str]]) -> str:
+    """The party of the tasks' sources (the vendor)."""
+    return tasks[0]["source"].split(":", 1)[0]

@@ -29,9 +29,11 @@ def build_manifest(plan: Plan, digests: dict[str, str] | None = None) -> Manifes
     digests = digests or {}
     files: list[ManifestFile] = []
     project_destination = None
+    dictated = plan.publish_workflow.paths if plan.publish_workflow else {}
     for entry in plan.entries:
         if not entry.included:
             continue
+        cut = len(entry.destination_dir) + 1 if entry.members and entry.destination_dir else 0
         for f in entry.files():
             if entry.role is Role.PROJECT:
                 project_destination = f.destination
@@ -45,6 +47,9 @@ def build_manifest(plan: Plan, digests: dict[str, str] | None = None) -> Manifes
                     origin=entry.origin,
                     mapping=entry.mapping,
                     frame=f.frame,
+                    entry=entry.id,
+                    within=f.destination[cut:] if cut else None,
+                    dictated=dictated.get(entry.id),
                 )
             )
     return Manifest(

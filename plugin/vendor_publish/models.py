@@ -221,10 +221,25 @@ class Plan(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     totals: PlanTotals = Field(default_factory=PlanTotals)
 
+    publish_workflow: PublishWorkflow | None = Field(
+        default=None, description="The studio's pre-publish verdict, when its workspace runs accsyn Publish."
+    )
+
     @property
     def blocked(self) -> bool:
         """True when any finding blocks the publish."""
         return any(f.blocking for f in self.findings)
+
+
+class PublishWorkflow(BaseModel):
+    """What the studio's ``pre-publish-server`` hook answered (``workspace/publish/preprocess``)."""
+
+    paths: dict[str, str] = Field(default_factory=dict, description="Entry id -> destination the studio dictates.")
+    manifest_path: str | None = None
+    guidelines: str = ""
+    statuses: list[str] = Field(default_factory=list)
+    status: str | None = Field(default=None, description="The status proposed by the studio (its default).")
+    files: list[dict] = Field(default_factory=list, description="The hook's per-entry answer, passed back with the job.")
 
 
 class ManifestFile(BaseModel):
@@ -238,6 +253,9 @@ class ManifestFile(BaseModel):
     origin: str | None = None
     mapping: MappingKind
     frame: int | None = None
+    entry: str | None = Field(default=None, description="Plan entry id (the accsyn task id under Publish).")
+    within: str | None = Field(default=None, description="Path inside the entry's folder, for folders and sequences.")
+    dictated: str | None = Field(default=None, description="Where the studio's pre-publish hook sent the entry.")
 
 
 class Manifest(BaseModel):

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from vendor_publish import mapping, paths, studio
+from vendor_publish import mapping, paths, publish_workflow, studio
 from vendor_publish.access import online_findings
 from vendor_publish.digests import DigestCache
 from vendor_publish.errors import AccsynError, ConfigError, PlanChangedError, SubmissionUncertain, VendorPublishError
@@ -83,7 +83,11 @@ def make_plan(settings: Settings, collection: Collection, **context_args) -> Pla
 
 def check_online(plan: Plan, settings: Settings, client) -> Plan:
     """Add what only the service can tell (write access, the studio's pre-publish feedback)."""
-    extra = online_findings(plan, client)
+    extra: list = []
+    verdict = publish_workflow.check(plan, client)
+    if verdict is not None:
+        plan, extra = verdict
+    extra += online_findings(plan, client)
     if not extra:
         return plan
     return validate(plan.model_copy(update={"findings": [*plan.findings, *extra]}), settings.profile, rules=())
