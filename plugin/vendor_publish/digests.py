@@ -18,6 +18,10 @@ from pathlib import Path
 
 ALGORITHM = "sha256"
 CHUNK = 1 << 20
+#: Per-thread read buffer: big enough that most files are one read, small enough to stay in cache.
+SMALL_READ = 1 << 18
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_readv = getattr(os, "readv", None)  # POSIX: read into our buffer with no file object at all
 
 
 @dataclass(frozen=True)
@@ -30,17 +34,24 @@ class FileKey:
     inode: int
 
 
-def file_digest(path: str) -> str:
-    """SHA-256 of one file, hex."""
+def file_digest(path: str, buffer: bytearray | None = None) -> str:
+    """SHA-256 of one file, hex; ``buffer`` (reused between calls by one thread) saves an allocation."""
+    buf = buffer if buffer is not None else bytearray(SMALL_READ)
+    view = memoryview(buf)
     h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while True:
-            n = fh.readinto(buf)
-            if not n:
-                break
-            h.update(view[:n])
+    # A raw descriptor and readinto a reused buffer: for a 1 kB file the system calls are the cost,
+    # not Python objects or a fresh megabyte per file.
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        if _readv is not None:
+            while n := _readv(fd, (buf,)):
+                h.update(view[:n])
+        else:
+            with open(fd, "rb", buffering=0, closefd=False) as fh:
+                while n := fh.readinto(buf):
+                    h.update(view[:n])
+    finally:
+        os.close(fd)
     return h.hexdigest()
 
 
@@ -147,10 +158,11 @@ def digest_files(
     def run(chunk: Sequence[FileKey]) -> list[tuple[FileKey, str]]:
         nonlocal done_bytes
         out = []
+        buffer = bytearray(SMALL_READ)
         for k in chunk:
             if cancelled is not None and cancelled():
                 break
-            out.append((k, file_digest(k.path)))
+            out.append((k, file_digest(k.path, buffer)))
             if progress is not None:
                 with lock:
                     done_bytes += k.size

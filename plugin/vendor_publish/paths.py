@@ -290,6 +290,27 @@ def portability_issues(path: str, *, studio_root: str = "") -> list[str]:
     return issues
 
 
+# What could make portability_issues() speak about a name, as three scans that each start on a
+# literal or a character class (so a long string of names joined by '/' is judged quickly).
+_BAD_CHAR_RE = re.compile(r'[<>:"|?*]')
+_BAD_END_RE = re.compile(r"[ .](?:/|\Z)")
+_BAD_SEGMENT_RE = re.compile(r"/(?:[^/]{256}|(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9]) *(?:[./]|\Z))", re.IGNORECASE)
+
+
+def plain_name(name: str) -> bool:
+    """Cheap test: True only when ``portability_issues`` finds nothing in the segments of ``name``.
+
+    Non-ASCII names answer False (let the full check decide); the length of a whole path is not
+    looked at here.
+    """
+    return (
+        name.isascii()
+        and _BAD_CHAR_RE.search(name) is None
+        and _BAD_END_RE.search(name) is None
+        and _BAD_SEGMENT_RE.search("/" + name) is None
+    )
+
+
 def unicode_key(path: str) -> str:
     """A key equal for paths that differ only by case or Unicode normal form (NFC vs NFD)."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())

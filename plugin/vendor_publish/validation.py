@@ -8,11 +8,13 @@ and fills the totals.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
 from vendor_publish import mapping, paths
 from vendor_publish.models import Finding, MappingKind, Plan, PlanTotals, Role, Severity
+from vendor_publish.paths import unicode_key
 from vendor_publish.studio import StudioProfile
 
 Rule = Callable[[Plan, StudioProfile], Iterable[Finding]]
@@ -22,6 +24,8 @@ EXAMPLES = 3
 def check_empty_files(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
     """Empty outputs are almost always a failed export; empty inputs are merely suspicious."""
     for entry in _included(plan):
+        if 0 not in entry.sizes:  # one C-level scan instead of a PlanFile per file
+            continue
         for f in entry.files():
             if f.size == 0:
                 output = entry.role is Role.OUTPUT
@@ -41,13 +45,23 @@ def check_naming(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
     """Every file of a role with naming rules must match one of the studio's patterns."""
     for role_name, patterns in profile.naming.items():
         role = Role(role_name)
-        lowered = [p.lower() for p in patterns]
+        # One compiled alternation of the lower-cased patterns: same answer as fnmatchcase on each.
+        matches = _matcher([p.lower() for p in patterns])
         for entry in _included(plan):
             if entry.role is not role:
                 continue
+            # The checked name is the destination's last segment, which is the member name's.
+            if entry.members:
+                names = entry.members
+                if any("/" in n for n in names):
+                    names = [n.rsplit("/", 1)[-1] for n in names]
+            else:
+                names = [entry.destination.rsplit("/", 1)[-1]] if entry.sizes else []
+            if all(map(matches, map(str.lower, names))):
+                continue
             for f in entry.files():
                 name = f.destination.rsplit("/", 1)[-1]
-                if not any(fnmatch.fnmatchcase(name.lower(), p) for p in lowered):
+                if not matches(name.lower()):
                     yield Finding(
                         code="naming-rule",
                         severity=Severity.ERROR,
@@ -57,6 +71,13 @@ def check_naming(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
                         origin=entry.origin,
                         fix=f"Rename the {role.value} to match {' or '.join(patterns)}.",
                     )
+
+
+def _matcher(patterns: list[str]) -> Callable[[str], object]:
+    """One compiled alternation of fnmatch patterns: the same answer as fnmatchcase on each."""
+    if not patterns:
+        return lambda name: None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
 
 
 def check_required(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
@@ -77,8 +98,7 @@ def check_required(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
 
 def check_collisions(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
     """Two sources may never land on one destination, case and Unicode form included."""
-    pairs = ((f.source, f.destination) for e in _included(plan) for f in e.files())
-    for destination, sources in mapping.find_collisions(pairs):
+    for destination, sources in mapping.find_collisions(_colliding_pairs(plan)):
         yield Finding(
             code="destination-collision",
             severity=Severity.ERROR,
@@ -89,9 +109,81 @@ def check_collisions(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
         )
 
 
+def _colliding_pairs(plan: Plan) -> list[tuple[str, str]]:
+    """(source, destination) of every file whose destination key is shared, in plan order.
+
+    Keys are built per folder and per member name (``unicode_key`` splits on '/': no character
+    decomposes or case-folds to '/'), and plain ASCII names skip normalisation, so 200,000
+    files cost one dict insert each; sources are only spelled out for the few shared keys.
+    """
+    entries = [e for e in plan.entries if e.included]
+    if _keys_unique(entries):
+        return []
+    first: dict[str, tuple[int, int]] = {}
+    shared: set[str] = set()
+    for ei, mi, key in _destination_keys(entries):
+        if first.setdefault(key, (ei, mi)) != (ei, mi):
+            shared.add(key)
+    if not shared:
+        return []
+    pairs = []
+    for ei, mi, key in _destination_keys(entries):
+        if key in shared:
+            f = entries[ei].file(max(mi, 0))
+            pairs.append((f.source, f.destination))
+    return pairs
+
+
+def _keys_unique(entries: list) -> bool:
+    """True when no two files share a destination key; cheap, with sets of names per folder key."""
+    folders: dict[str, set[str]] = {}
+
+    def add(full_key: str) -> bool:
+        folder, _, name = full_key.rpartition("/")
+        names = folders.setdefault(folder, set())
+        if name in names:
+            return False
+        names.add(name)
+        return True
+
+    for entry in entries:
+        if not entry.members:
+            if entry.sizes and not add(unicode_key(entry.destination)):
+                return False
+            continue
+        dkey = unicode_key(entry.destination_dir) if entry.destination_dir else ""
+        members = entry.members
+        if all(map(str.isascii, members)) and not any("/" in n for n in members):
+            names = folders.setdefault(dkey, set())
+            before = len(names)
+            names.update(map(str.lower, members))
+            if len(names) - before != len(members):
+                return False
+            continue
+        head = dkey + "/" if dkey else ""
+        for name in members:
+            if not add(head + unicode_key(name)):
+                return False
+    return True
+
+
+def _destination_keys(entries: list) -> Iterable[tuple[int, int, str]]:
+    """(entry index, member index or -1, unicode_key of the destination) for every file."""
+    for ei, entry in enumerate(entries):
+        if not entry.members:
+            if entry.sizes:
+                yield ei, -1, unicode_key(entry.destination)
+            continue
+        head = unicode_key(entry.destination_dir) + "/" if entry.destination_dir else ""
+        for mi, name in enumerate(entry.members):
+            yield ei, mi, head + (name.lower() if name.isascii() else unicode_key(name))
+
+
 def check_portability(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
     """Names the studio's file systems cannot hold (reserved names, trailing dots, long paths)."""
     for entry in _included(plan):
+        if _all_portable(entry):
+            continue
         for f in entry.files():
             for issue in paths.portability_issues(f.destination):
                 yield Finding(
@@ -102,6 +194,18 @@ def check_portability(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
                     origin=entry.origin,
                     fix="Rename the file so it works on Windows and Linux alike.",
                 )
+
+
+def _all_portable(entry) -> bool:
+    """True when no destination of the entry has a portability issue (checked per folder and name)."""
+    if not entry.members:
+        return not entry.sizes or not paths.portability_issues(entry.destination)
+    folder = entry.destination_dir or ""
+    if folder and paths.portability_issues(folder):
+        return False
+    room = paths.WINDOWS_MAX_PATH - (len(folder) + 1 if folder else 0)
+    # Joined by '/', the names are judged in one scan: each name's segments stay segments.
+    return max(map(len, entry.members)) <= room and paths.plain_name("/".join(entry.members))
 
 
 def check_externals(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
