@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from vendor_publish import digests
-from vendor_publish.manifest import METADATA_KEY, read_manifest
+from vendor_publish.manifest import job_metadata_block, read_manifest
 
 EXIT_OK, EXIT_BAD_FILES, EXIT_BAD_MANIFEST, EXIT_STEP_FAILED = 0, 3, 4, 5
 
@@ -50,14 +50,8 @@ def read_job(path: Path) -> dict[str, Any]:
 
 def our_metadata(job: dict[str, Any]) -> dict[str, Any] | None:
     """This plugin's block of the job metadata, or None for a job made otherwise."""
-    meta = job.get("metadata") or {}
-    if isinstance(meta, str):
-        try:
-            meta = json.loads(meta)
-        except ValueError:
-            return None
-    block = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
-    return block if isinstance(block, dict) and block.get("publish_id") and block.get("manifest") else None
+    block = job_metadata_block(job)
+    return block if block and block.get("manifest") else None
 
 
 def find_share_root(job: dict[str, Any], manifest_share_path: str) -> Path | None:

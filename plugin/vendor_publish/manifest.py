@@ -87,3 +87,15 @@ def read_manifest(path: str | os.PathLike[str]) -> tuple[Manifest, str]:
     """Read a manifest and return it with the SHA-256 of its bytes."""
     data = Path(path).read_bytes()
     return Manifest.model_validate(json.loads(data)), hashlib.sha256(data).hexdigest()
+
+
+def job_metadata_block(job: dict) -> dict | None:
+    """This plugin's block of a job's metadata (the service may send metadata as a JSON string)."""
+    meta = job.get("metadata") or {}
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            return None
+    block = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+    return block if isinstance(block, dict) and block.get("publish_id") else None

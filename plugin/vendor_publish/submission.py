@@ -19,7 +19,7 @@ from typing import Any
 from vendor_publish import digests as digest_mod
 from vendor_publish.errors import PlanChangedError, SubmissionUncertain
 from vendor_publish.job_payload import build_job_payload
-from vendor_publish.manifest import METADATA_KEY, build_manifest, manifest_destination, write_manifest
+from vendor_publish.manifest import build_manifest, job_metadata_block, manifest_destination, write_manifest
 from vendor_publish.models import Finding, Plan, Severity, SubmissionResult
 
 Progress = Callable[[str, int, int], None]
@@ -106,14 +106,8 @@ def choose_job_code(base: str, existing: list[dict[str, Any]]) -> str:
 
 def publish_id_of(job: dict[str, Any]) -> str | None:
     """The publish id a job was made for, if this plugin made it."""
-    meta = job.get("metadata") or {}
-    if isinstance(meta, str):
-        try:
-            meta = json.loads(meta)
-        except ValueError:
-            return None
-    ours = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
-    return ours.get("publish_id") if isinstance(ours, dict) else None
+    block = job_metadata_block(job)
+    return block["publish_id"] if block else None
 
 
 def existing_jobs(client, base_code: str) -> list[dict[str, Any]]:
