@@ -167,7 +167,7 @@ def test_find_find_one_get(connect, witness) -> None:
     assert isinstance(share, Share) and share.code == SHARE
     jennifer = admin.find_one(f"user WHERE code={VENDOR}")
     assert jennifer is not None and jennifer.id
-    acl = admin.find_one(f"acl WHERE entity=user:{jennifer.id} AND target=share:{share.id}")
+    acl = admin.find_one(f"acl WHERE entity=user:{jennifer.id} AND target=share:{share.id} AND write=true")
     assert isinstance(acl, Acl) and acl.write is True
     assert acl.path is not None and "FROM_VENDORS" in acl.path
     assert admin.get("share", share.id).code == SHARE  # type: ignore[union-attr]
