@@ -32,12 +32,27 @@ SEVERITY_COLOURS = {Severity.ERROR: QColor(178, 34, 34), Severity.WARNING: QColo
 ENTRY_ROLE = Qt.UserRole + 1
 
 
-def _what(entry: Any) -> str:
+def _shown_source(source: str, project_root: str) -> str:
+    """A source relative to the project root when inside it (the tooltip keeps the full path)."""
+    root = project_root.rstrip("/\\")
+    if source.startswith(root) and source[len(root):len(root) + 1] in ("/", "\\"):
+        return source[len(root) + 1:]
+    return source
+
+
+def _what(entry: Any, project_root: str) -> str:
+    source = _shown_source(entry.source, project_root)
     if entry.kind is EntryKind.FOLDER:
-        return f"{entry.source}/ ({entry.count} files)"
+        return f"{source}/ ({entry.count} files)"
     if entry.kind is EntryKind.SEQUENCE:
-        return f"{entry.source} ({entry.count} files)"
-    return entry.source
+        return f"{source} ({entry.count} files)"
+    return source
+
+
+def _shown_destination(destination: str, upload_root: str) -> str:
+    """The destination under the upload folder the header names."""
+    prefix = upload_root.rstrip("/") + "/"
+    return destination[len(prefix):] if destination.startswith(prefix) else destination
 
 
 def summary_lines(plan: Plan) -> list[str]:
@@ -67,7 +82,8 @@ class PlanDialog(QDialog):
         splitter = QSplitter(Qt.Vertical)
         self.files = QTreeWidget()
         self.files.setObjectName("vendorPublishFiles")
-        self.files.setHeaderLabels(["File", "Destination", "Size"])
+        self.files.setHeaderLabels(["File (in the project root unless a full path)",
+                                    f"Destination (under {plan.upload_root}/)", "Size"])
         self.files.header().setSectionResizeMode(0, QHeaderView.Interactive)
         self.files.setColumnWidth(0, 440)
         self.files.setColumnWidth(1, 380)
@@ -76,6 +92,8 @@ class PlanDialog(QDialog):
         self.findings.setObjectName("vendorPublishFindings")
         self.findings.setHeaderLabels(["Findings"])
         splitter.addWidget(self.findings)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
         layout.addWidget(splitter, 1)
         layout.addWidget(QLabel("Comment for the studio:"))
         self.comment = QPlainTextEdit(plan.comment)
@@ -110,8 +128,10 @@ class PlanDialog(QDialog):
             group.setFirstColumnSpanned(False)
             self.files.addTopLevelItem(group)
             for entry in entries:
-                row = QTreeWidgetItem([_what(entry), f"{self.plan.share}/{entry.destination}",
+                row = QTreeWidgetItem([_what(entry, self.plan.project_root),
+                                       _shown_destination(entry.destination, self.plan.upload_root),
                                        report.human_size(entry.size)])
+                row.setToolTip(1, f"{self.plan.share}/{entry.destination}")
                 row.setData(0, ENTRY_ROLE, entry.id)
                 tip = entry.origin or ""
                 row.setToolTip(0, f"{entry.source}\nfrom: {tip}" if tip else entry.source)

@@ -68,8 +68,10 @@ class VendorPublishPlugin:
         QMessageBox.critical(self.iface.mainWindow(), TITLE, error_text(exc, project))
 
     def _start(self, task: Any) -> None:
-        self.tasks = [t for t in self.tasks if t.status() not in (t.Complete, t.Terminated)]
+        # QGIS deletes the C++ task once it has finished: drop our reference in its callback,
+        # never ask a finished task anything
         self.tasks.append(task)
+        task.on_finished = lambda: self.tasks.remove(task) if task in self.tasks else None
         QgsApplication.taskManager().addTask(task)
 
     def run(self) -> None:

@@ -23,6 +23,7 @@ class CallTask(QgsTask):
         self._done = done
         self.result: Any = None
         self.error: BaseException | None = None
+        self.on_finished: Callable[[], None] | None = None
 
     def run(self) -> bool:  # worker thread
         """Do the work; never raise into QGIS (it would only log it)."""
@@ -35,7 +36,11 @@ class CallTask(QgsTask):
 
     def finished(self, ok: bool) -> None:  # main thread
         """Hand the outcome to the caller."""
-        self._done(self.result, self.error)
+        try:
+            self._done(self.result, self.error)
+        finally:
+            if self.on_finished is not None:
+                self.on_finished()
 
     def progress_callback(self) -> Callable[[str, int, int], None]:
         """A core ``Progress`` that moves QGIS's task bar."""

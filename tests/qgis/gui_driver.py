@@ -1,0 +1,153 @@
+"""Runs inside the real QGIS GUI (``qgis --code gui_driver.py project.qgz``) under Xvfb.
+
+Checks that the plugin is loaded and its menu entry exists, triggers it, waits for the publish
+dialog, records what it shows and takes screenshots; with ``VP_GUI_PUBLISH=1`` it then presses
+Publish and waits for the message bar's outcome. Writes everything to ``$VP_GUI_OUT`` as JSON
+and ends QGIS. Every wait is bounded; a failure is recorded, never left hanging.
+"""
+
+import json
+import os
+import time
+import traceback
+
+import qgis.utils
+from qgis.core import QgsApplication, QgsProject
+from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtWidgets import QApplication, QTreeWidget
+
+OUT = os.environ["VP_GUI_OUT"]
+SHOT_DIR = os.environ["VP_GUI_SHOTS"]
+PUBLISH = os.environ.get("VP_GUI_PUBLISH") == "1"
+result = {"steps": []}
+started = time.monotonic()
+iface = qgis.utils.iface
+
+
+def finish(error=None):
+    if error:
+        result["error"] = error
+    result["seconds"] = round(time.monotonic() - started, 2)
+    with open(OUT + ".part", "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=1)
+    os.replace(OUT + ".part", OUT)
+    os._exit(0)  # QGIS's own exit may ask about the project; the result is written
+
+
+def guarded(step):
+    def run():
+        try:
+            step()
+        except Exception:
+            finish(traceback.format_exc())
+    return run
+
+
+def wait_for(check, then, timeout, what):
+    deadline = time.monotonic() + timeout
+
+    def poll():
+        try:
+            value = check()
+        except Exception:
+            finish(traceback.format_exc())
+            return
+        if value:
+            guarded(lambda: then(value))()
+        elif time.monotonic() > deadline:
+            finish(f"timed out after {timeout} s waiting for {what}")
+        else:
+            QTimer.singleShot(200, poll)
+
+    QTimer.singleShot(200, poll)
+
+
+def find_action():
+    for action in iface.pluginMenu().actions():
+        menu = action.menu()
+        for sub in (menu.actions() if menu else [action]):
+            if sub.objectName() == "vendorPublishAction":
+                return action.text(), sub
+    return None
+
+
+def the_dialog():
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == "vendorPublishDialog" and widget.isVisible():
+            return widget
+    return None
+
+
+def tree_rows(tree):
+    rows = []
+    for i in range(tree.topLevelItemCount()):
+        top = tree.topLevelItem(i)
+        rows.append({"text": [top.text(c) for c in range(tree.columnCount())],
+                     "children": [[top.child(j).text(c) for c in range(tree.columnCount())]
+                                  for j in range(top.childCount())]})
+    return rows
+
+
+def shoot(widget, name):
+    path = os.path.join(SHOT_DIR, name)
+    widget.grab().save(path)
+    result.setdefault("screenshots", []).append(path)
+
+
+def start():
+    result["project"] = QgsProject.instance().fileName()
+    result["plugins_loaded"] = sorted(qgis.utils.plugins)
+    result["active_plugins"] = sorted(qgis.utils.active_plugins)
+    found = find_action()
+    if found is None:
+        finish("the vendor-publish menu entry is not in the Plugins menu")
+        return
+    menu_text, action = found
+    result["menu"] = menu_text
+    result["action_text"] = action.text()
+    result["on_toolbar"] = action in iface.pluginToolBar().actions()
+    result["steps"].append("triggered")
+    result["t_click"] = time.monotonic()
+    action.trigger()
+    wait_for(the_dialog, on_dialog, 60, "the publish dialog")
+
+
+def on_dialog(dialog):
+    result["click_to_dialog_s"] = round(time.monotonic() - result.pop("t_click"), 3)
+    result["steps"].append("dialog")
+    result["title"] = dialog.windowTitle()
+    result["files"] = tree_rows(dialog.findChild(QTreeWidget, "vendorPublishFiles"))
+    result["findings"] = tree_rows(dialog.findChild(QTreeWidget, "vendorPublishFindings"))
+    result["totals"] = dialog.totals.text()
+    result["header"] = dialog.header.text()
+    result["publish_enabled"] = dialog.publish_button.isEnabled()
+    result["export_layouts_visible"] = dialog.export_layouts.isVisible()
+    dialog.resize(1100, 720)
+    QApplication.processEvents()
+    shoot(dialog, "dialog.png")
+    shoot(iface.mainWindow(), "main_window.png")
+    if not PUBLISH:
+        finish()
+        return
+    dialog.comment.setPlainText("Survey delivered from the QGIS GUI test")
+    dialog.publish_button.click()
+    result["steps"].append("publish clicked")
+    wait_for(bar_outcome, on_outcome, 90, "the publish outcome in the message bar")
+
+
+def bar_outcome():
+    for item in iface.messageBar().items():
+        text = item.text()
+        if "created: id" in text or "error" in text.lower():
+            return text
+    return None
+
+
+def on_outcome(text):
+    result["outcome"] = text
+    result["tasks_left"] = QgsApplication.taskManager().countActiveTasks()
+    shoot(iface.mainWindow(), "after_publish.png")
+    finish()
+
+
+QTimer.singleShot(1500, guarded(start))

@@ -1,0 +1,109 @@
+"""The plugin in the real QGIS GUI under Xvfb: loads, has its menu entry, opens the dialog on the
+loaded project, and publishes into the sandbox from it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import HERE, ROOT, build_project, needs_qgis, qgis_python
+
+pytestmark = [needs_qgis, pytest.mark.skipif(
+    not (shutil.which("qgis") and shutil.which("xvfb-run")),
+    reason="the QGIS GUI test needs qgis and xvfb-run (apt-get install -y --no-install-recommends qgis xvfb xauth)")]
+
+USER = "jennifer@gda.com"
+UPLOAD = f"FROM_VENDORS/{USER}"
+TIMEOUT = 240
+
+
+def _installer():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("install_qgis", ROOT / "install" / "qgis.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_qgis_gui(tmp: Path, project: str, env: dict[str, str], *, publish: bool) -> dict:
+    """Start QGIS with the plugin installed in a private profile and the driver script; its JSON result."""
+    config = tmp / "qgis-config"
+    _installer().install("default", profiles_root=config / "profiles", qgis_python=qgis_python())
+    shots = tmp / "shots"
+    shots.mkdir()
+    out = tmp / "gui-result.json"
+    runtime = tmp / "runtime"
+    runtime.mkdir(mode=0o700)
+    full_env = {**os.environ, **env, "HOME": str(tmp / "home"), "XDG_RUNTIME_DIR": str(runtime),
+                "VP_GUI_OUT": str(out), "VP_GUI_SHOTS": str(shots), "VP_GUI_PUBLISH": "1" if publish else "0"}
+    for name in ("QT_QPA_PLATFORM", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        full_env.pop(name, None)
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path", str(config),
+               "--nologo", "--noversioncheck", "--code", str(HERE / "gui_driver.py"), project]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        log, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # xvfb-run, Xvfb and QGIS: the group this test started
+        log, _ = proc.communicate()
+        pytest.fail(f"QGIS did not finish within {TIMEOUT} s; last output:\n{log[-3000:]}")
+    if not out.exists():
+        pytest.fail(f"QGIS ended (exit {proc.returncode}) without a result; output:\n{log[-3000:]}")
+    result = json.loads(out.read_text())
+    assert "error" not in result, result["error"]
+    return result
+
+
+@pytest.fixture
+def vendor(tmp_path, sandbox, sandbox_api_key):
+    production = tmp_path / "jennifer" / "Production"
+    profile = sandbox.studio_profile_path.read_text().replace(
+        'display_name = "GeoScan"\n', 'display_name = "GeoScan"\noutput_folders = ["exports"]\n')
+    studio = tmp_path / "studio-geoscan.toml"
+    studio.write_text(profile)
+    env = {"VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"), "ACCSYN_API_USER": USER,
+           "ACCSYN_API_KEY": sandbox_api_key, "ACCSYN_PRODUCTION_PATH": str(production),
+           "VENDOR_PUBLISH_STUDIO": str(studio), "VENDOR_PUBLISH_SERVER": sandbox.url}
+    work = production / "proj002" / "FROM_VENDORS" / USER / "survey"
+    facts = build_project(work, tmp_path / "outside", "--no-missing", "--no-database")
+    return {"env": env, "facts": facts, "tmp": tmp_path}
+
+
+def test_plugin_menu_dialog_and_publish_in_the_qgis_gui(vendor, sandbox):
+    facts = vendor["facts"]
+    result = run_qgis_gui(vendor["tmp"], facts["project"], vendor["env"], publish=True)
+    assert "vendor_publish_qgis" in result["active_plugins"]
+    assert result["action_text"] == "Publish to GeoScan\u2026" and result["on_toolbar"]
+    assert result["project"] == facts["project"]
+    # the dialog shows the core's plan for the loaded project, grouped by role
+    groups = {row["text"][0].split(" (")[0]: row for row in result["files"]}
+    assert set(groups) == {"Project file", "Dependencies", "Outputs"}
+    assert groups["Project file"]["children"][0][:2] == ["survey/survey.qgz", "survey/survey.qgz"]
+    dependencies = {child[1] for child in groups["Dependencies"]["children"]}
+    assert {"survey/data/roads.cpg", "survey/data/parcels.zip", "survey/base.qgz", "survey/symbols/marker.svg",
+            "survey/images/logo.png"} <= dependencies
+    findings = [row["text"][0] for row in result["findings"]]
+    assert any(f.startswith("warning: Layer 'tiles' reads from 127.0.0.1:9 through wms") for f in findings)
+    assert result["publish_enabled"] and "Ready to publish, with" in result["totals"]
+    assert result["export_layouts_visible"]
+    for shot in result["screenshots"]:
+        assert Path(shot).stat().st_size > 10_000
+    print(f"\nmenu click to dialog: {result['click_to_dialog_s']} s; screenshots: {result['screenshots']}",
+          file=sys.stderr)
+    # Publish from the dialog: the upload ran in a QgsTask and the message bar says what the CLI says
+    assert result["outcome"].startswith("Job DATASET_001_1203_output created: id ") or \
+        result["outcome"].startswith("Job survey_output created: id "), result["outcome"]
+    sandbox.wait_idle(timeout=30)
+    landed = sandbox.volume_path("production") / "proj002" / UPLOAD
+    assert (landed / "survey" / "survey.qgz").read_bytes() == Path(facts["project"]).read_bytes()
+    assert (landed / "survey" / "data" / "roads.cpg").is_file()
+    manifest = json.loads(next((landed / "_vendor_publish").glob("*.json")).read_text())
+    assert manifest["comment"] == "Survey delivered from the QGIS GUI test" and manifest["host"] == "qgis"
