@@ -69,9 +69,10 @@ def test_headless_publish_lands_project_data_and_outputs(vendor, sandbox, sandbo
                 "survey/data/samples.csv", "survey/data/pois.sqlite", "survey/data/terrain.2dm",
                 "survey/symbols/marker.svg", "survey/images/logo.png"):
         assert (landed / rel).read_bytes() == (work.parent / rel).read_bytes(), rel
-    # the output folder is one folder task; where it lands is the core's business (see below)
-    (output,) = (landed / "survey" / "exports").rglob("survey_DATASET_001_1203_exported.dat")
-    assert output.read_bytes() == (work / "exports" / "survey_DATASET_001_1203_exported.dat").read_bytes()
+    # the profile's output folder travels as one folder task and lands where the manifest says
+    rel = "exports/survey_DATASET_001_1203_exported.dat"
+    assert (landed / "survey" / rel).read_bytes() == (work / rel).read_bytes()
+    assert not (landed / "survey" / "exports" / "exports").exists()
     externals = [p for p in (landed / "_external").rglob("*") if p.is_file()]
     assert sorted(p.name for p in externals) == ["reference.tif", "reference.tif.aux.xml"]
     manifest = json.loads(next((landed / "_vendor_publish").glob("*.json")).read_text())
@@ -79,16 +80,6 @@ def test_headless_publish_lands_project_data_and_outputs(vendor, sandbox, sandbo
     assert "survey/exports/survey_DATASET_001_1203_exported.dat" in {
         f["destination"].split(UPLOAD + "/")[-1] for f in manifest["files"]}
     assert sandbox_api_key not in err and "sekrit-pw" not in err + json.dumps(result)
-
-
-def test_output_folder_lands_where_the_manifest_says(vendor, sandbox, capsys):
-    facts = build_project(vendor["work"], vendor["tmp"] / "outside", "--no-missing")
-    code, result, err = run_json(capsys, ["publish", facts["project"], "--host", "qgis", "--task",
-                                          "DATASET_001_1203", "--yes", "--json", "--wait", "--timeout", "60"])
-    assert code == EXIT_OK, err
-    sandbox.wait_idle(timeout=30)
-    landed = sandbox.volume_path("production") / "proj002" / UPLOAD
-    assert (landed / "survey" / "exports" / "survey_DATASET_001_1203_exported.dat").is_file()
 
 
 def test_missing_layer_blocks_and_sends_nothing(vendor, sandbox, sandbox_api_key, capsys):
