@@ -68,3 +68,26 @@ def test_install_then_uninstall_in_a_profile(tmp_path):
     assert installer.uninstall("analyst", profiles_root=root)
     assert not target.exists() and ini.read_text() == INI
     assert not installer.uninstall("analyst", profiles_root=root)
+
+
+@needs_qgis
+def test_cli_in_qgis_python_reads_the_project_in_process(tmp_path, survey):
+    """With the vendored core, QGIS's own Python runs the CLI and reads the project without a subprocess."""
+    from vendor_publish.cli import EXIT_BLOCKED
+
+    root = tmp_path / "profiles"
+    target = installer.install("default", profiles_root=root, qgis_python=qgis_python())
+    studio = tmp_path / "studio.toml"
+    studio.write_text('display_name = "GeoScan"\nworkspace = "geoscan"\nshare = "proj002-outsourcing"\n'
+                      'output_folders = ["exports"]\n')
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": f"{target / '_vendor'}:{target.parent}",
+           "VENDOR_PUBLISH_STUDIO": str(studio), "VENDOR_PUBLISH_HOME": str(tmp_path / "vp"),
+           "ACCSYN_API_USER": "jennifer@gda.com", "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path),
+           # a subprocess would fail on this: the project must be read in this very process
+           "VENDOR_PUBLISH_QGIS_PYTHON": str(tmp_path / "no-such-python")}
+    proc = subprocess.run([qgis_python(), "-m", "vendor_publish", "plan", survey["project"], "--host", "qgis",
+                           "--task", "DATASET_001_1203"], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == EXIT_BLOCKED, proc.stderr[-2000:]
+    assert "Layer 'lost' cannot be loaded: its file is missing" in proc.stdout
+    assert "data/roads.cpg" in proc.stdout and "exports/" in proc.stdout
