@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat as stat_mod
 import uuid
@@ -49,6 +50,18 @@ class _Resolved:
 
 def build_plan(collection: Collection, context: PlanContext, *, publish_id: str | None = None) -> Plan:
     """Turn what the host reported into a full plan with findings; reads the file system, sends nothing."""
+    # A 200,000-file plan allocates about a million small objects, none of them in a cycle; the
+    # cyclic collector would spend a fifth of the plan rescanning them, so it waits until the end.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_plan(collection, context, publish_id=publish_id)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str | None) -> Plan:
     resolved = _Resolved(findings=list(collection.findings))
     mapper = mapping.Mapper(
         context.project_root,
