@@ -14,11 +14,13 @@ import traceback
 import qgis.utils
 from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QTimer
-from qgis.PyQt.QtWidgets import QApplication, QTreeWidget
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import QApplication, QMessageBox, QTreeWidget
 
 OUT = os.environ["VP_GUI_OUT"]
 SHOT_DIR = os.environ["VP_GUI_SHOTS"]
 PUBLISH = os.environ.get("VP_GUI_PUBLISH") == "1"
+DIRTY = os.environ.get("VP_GUI_DIRTY") == "1"
 result = {"steps": []}
 started = time.monotonic()
 iface = qgis.utils.iface
@@ -94,7 +96,23 @@ def shoot(widget, name):
     result.setdefault("screenshots", []).append(path)
 
 
+def open_project(path):
+    """Open a project whose layers may be missing without QGIS's modal "unavailable layers" dialog."""
+    from qgis.core import QgsProjectBadLayerHandler
+
+    class Keep(QgsProjectBadLayerHandler):
+        def handleBadLayers(self, layers):  # keep them, as QGIS does, without asking
+            result["bad_layers_on_open"] = len(layers)
+
+    project = QgsProject.instance()
+    project.setBadLayerHandler(Keep())
+    if not project.read(path):
+        raise RuntimeError(f"could not open {path}: {project.error()}")
+
+
 def start():
+    if os.environ.get("VP_GUI_PROJECT"):
+        open_project(os.environ["VP_GUI_PROJECT"])
     result["project"] = QgsProject.instance().fileName()
     result["plugins_loaded"] = sorted(qgis.utils.plugins)
     result["active_plugins"] = sorted(qgis.utils.active_plugins)
@@ -106,10 +124,39 @@ def start():
     result["menu"] = menu_text
     result["action_text"] = action.text()
     result["on_toolbar"] = action in iface.pluginToolBar().actions()
+    if DIRTY:
+        QgsProject.instance().setDirty(True)
+        result["mtime_before"] = os.stat(QgsProject.instance().fileName()).st_mtime_ns
+        QTimer.singleShot(300, guarded(answer_save))
     result["steps"].append("triggered")
     result["t_click"] = time.monotonic()
-    action.trigger()
+    action.trigger()  # with a dirty project this returns once the save question is answered
     wait_for(the_dialog, on_dialog, 60, "the publish dialog")
+
+
+def answer_save():
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            result["save_question"] = widget.text()
+            shoot(widget, "save_question.png")
+            widget.button(QMessageBox.Save).click()
+            return
+    QTimer.singleShot(200, guarded(answer_save))
+
+
+def untick_first_optional(dialog):
+    tree = dialog.findChild(QTreeWidget, "vendorPublishFiles")
+    for i in range(tree.topLevelItemCount()):
+        top = tree.topLevelItem(i)
+        for j in range(top.childCount()):
+            row = top.child(j)
+            if row.data(0, Qt.CheckStateRole) is not None:  # only optional entries have a tick box
+                before = dialog.totals.text()
+                row.setCheckState(0, Qt.Unchecked)
+                result["unticked"] = {"row": row.text(0), "before": before, "after": dialog.totals.text(),
+                                      "included": [e.included for e in dialog.current_plan().entries
+                                                   if e.source.endswith(row.text(0))]}
+                return
 
 
 def on_dialog(dialog):
@@ -122,6 +169,10 @@ def on_dialog(dialog):
     result["header"] = dialog.header.text()
     result["publish_enabled"] = dialog.publish_button.isEnabled()
     result["export_layouts_visible"] = dialog.export_layouts.isVisible()
+    result["dirty_after"] = QgsProject.instance().isDirty()
+    if DIRTY:
+        result["mtime_after"] = os.stat(QgsProject.instance().fileName()).st_mtime_ns
+    untick_first_optional(dialog)
     dialog.resize(1100, 720)
     QApplication.processEvents()
     shoot(dialog, "dialog.png")

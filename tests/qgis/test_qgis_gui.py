@@ -20,7 +20,7 @@ pytestmark = [needs_qgis, pytest.mark.skipif(
 
 USER = "jennifer@gda.com"
 UPLOAD = f"FROM_VENDORS/{USER}"
-TIMEOUT = 240
+TIMEOUT = 150
 
 
 def _installer():
@@ -32,8 +32,12 @@ def _installer():
     return module
 
 
-def run_qgis_gui(tmp: Path, project: str, env: dict[str, str], *, publish: bool) -> dict:
-    """Start QGIS with the plugin installed in a private profile and the driver script; its JSON result."""
+def run_qgis_gui(tmp: Path, project: str, env: dict[str, str], *, publish: bool, open_in_driver: bool = False) -> dict:
+    """Start QGIS with the plugin installed in a private profile and the driver script; its JSON result.
+
+    ``open_in_driver``: the driver opens the project itself with a bad-layer handler, for projects
+    with missing layers (QGIS's GUI would otherwise stop on its modal "unavailable layers" dialog).
+    """
     config = tmp / "qgis-config"
     _installer().install("default", profiles_root=config / "profiles", qgis_python=qgis_python())
     shots = tmp / "shots"
@@ -46,7 +50,11 @@ def run_qgis_gui(tmp: Path, project: str, env: dict[str, str], *, publish: bool)
     for name in ("QT_QPA_PLATFORM", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
         full_env.pop(name, None)
     command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path", str(config),
-               "--nologo", "--noversioncheck", "--code", str(HERE / "gui_driver.py"), project]
+               "--nologo", "--noversioncheck", "--code", str(HERE / "gui_driver.py")]
+    if open_in_driver:
+        full_env["VP_GUI_PROJECT"] = project
+    else:
+        command.append(project)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -107,3 +115,21 @@ def test_plugin_menu_dialog_and_publish_in_the_qgis_gui(vendor, sandbox):
     assert (landed / "survey" / "data" / "roads.cpg").is_file()
     manifest = json.loads(next((landed / "_vendor_publish").glob("*.json")).read_text())
     assert manifest["comment"] == "Survey delivered from the QGIS GUI test" and manifest["host"] == "qgis"
+
+
+def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tmp_path, sandbox):
+    studio = tmp_path / "studio.toml"
+    studio.write_text(sandbox.studio_profile_path.read_text())
+    env = {"VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"), "ACCSYN_API_USER": USER,
+           "VENDOR_PUBLISH_STUDIO": str(studio), "VP_GUI_DIRTY": "1"}
+    facts = build_project(tmp_path / "work", tmp_path / "outside", "--no-database")  # with the missing layer
+    result = run_qgis_gui(tmp_path, facts["project"], env, publish=False, open_in_driver=True)
+    assert result["bad_layers_on_open"] == 1
+    assert "has unsaved changes" in result["save_question"] and "survey.qgz" in result["save_question"]
+    assert result["mtime_after"] > result["mtime_before"] and result["dirty_after"] is False
+    findings = [row["text"][0] for row in result["findings"]]
+    assert any(f.startswith("ERROR: Layer 'lost' cannot be loaded: its file is missing:") for f in findings)
+    assert not result["publish_enabled"] and "Blocked:" in result["totals"]
+    unticked = result["unticked"]
+    assert unticked["row"].endswith("roads.qml") and unticked["included"] == [False]
+    assert unticked["before"] != unticked["after"]

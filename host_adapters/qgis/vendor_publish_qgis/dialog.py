@@ -138,6 +138,8 @@ class PlanDialog(QDialog):
                 if entry.optional:
                     row.setFlags(row.flags() | Qt.ItemIsUserCheckable)
                     row.setCheckState(0, Qt.Checked if entry.included else Qt.Unchecked)
+                else:  # required files cannot be left out
+                    row.setFlags(row.flags() & ~Qt.ItemIsUserCheckable)
                 group.addChild(row)
             group.setExpanded(True)
         self.files.blockSignals(False)
