@@ -13,6 +13,7 @@ import operator
 import os
 import re
 import sys
+from itertools import compress, repeat
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -371,10 +372,79 @@ def _match_members(
 ) -> tuple[list[Member], int, list[str]]:
     """(members in listing order, how many lay outside ``frames``, names that could not be read).
 
-    This loop runs once per file of a 200,000-frame project, so the common case (a
-    non-negative ASCII number) is judged inline: it is written canonically when it has exactly
-    ``padding`` digits, or more digits and no leading zero, which is what comparing with
-    ``number_text`` would say. Anything else goes through ``frame_of``.
+    This runs once per file of a 200,000-frame project, so it works in whole-listing passes
+    (``map`` over C functions) rather than a Python loop per file. A second regex accepts only
+    canonically written non-negative ASCII numbers (exactly ``padding`` digits, or more with no
+    leading zero: what comparing with ``number_text`` says); the literal prefix and suffix fix
+    where the number is, so it agrees with ``regex`` + ``frame_of`` on every such name. Any name
+    it refuses that the general regex accepts (a negative frame, another script's digits), a
+    <UVTILE> pattern, or an entry that cannot be checked sends the listing one entry at a time.
+    """
+    if pattern.kind is TokenKind.UVTILE:
+        return _match_members_one_by_one(pattern, scandir_entries, frames, case_sensitive, with_stat)
+    entries = scandir_entries if isinstance(scandir_entries, list) else list(scandir_entries)
+    names = [e.name for e in entries]
+    pad = pattern.padding
+    flags = 0 if case_sensitive else re.IGNORECASE
+    canonical = re.compile(
+        f"{re.escape(pattern.prefix)}([0-9]{{{pad}}}|[1-9][0-9]{{{pad},}}){re.escape(pattern.suffix)}", flags
+    ).fullmatch
+    found = list(map(canonical, names))
+    if found.count(None):
+        general = pattern.regex(case_sensitive).fullmatch
+        for name, m in zip(names, found):
+            g = general(name) if m is None else None
+            if g is not None and (g.group(1)[0] == "-" or not g.group(1).isascii()):
+                return _match_members_one_by_one(pattern, entries, frames, case_sensitive, with_stat)
+    picked = list(compress(entries, found))
+    numbers = list(map(int, map(_GROUP1, filter(None, found))))
+    if pattern.kind is TokenKind.UDIM and numbers and min(numbers) < 1001:
+        keep = [n >= 1001 for n in numbers]
+        picked, numbers = list(compress(picked, keep)), list(compress(numbers, keep))
+    outside = 0
+    if frames is not None and numbers:
+        lo, hi = frames
+        if min(numbers) < lo or max(numbers) > hi:
+            keep = [lo <= n <= hi for n in numbers]
+            outside = keep.count(False)
+            picked, numbers = list(compress(picked, keep)), list(compress(numbers, keep))
+    try:
+        is_file = list(map(_IS_FILE, picked))
+        if not all(is_file):
+            picked, numbers = list(compress(picked, is_file)), list(compress(numbers, is_file))
+        stats = list(map(_STAT, picked)) if with_stat else None
+    except OSError:  # say which files, in listing order, as the one-by-one loop does
+        return _match_members_one_by_one(pattern, entries, frames, case_sensitive, with_stat)
+    count = len(picked)
+    if stats is not None:
+        columns = (map(_SIZE, stats), map(_MTIME, stats), map(_INODE, stats))
+    else:
+        columns = (repeat(-1, count), repeat(-1, count), repeat(-1, count))
+    rows = zip(numbers, map(_NAME, picked), *columns, picked)
+    return list(map(tuple.__new__, repeat(Member, count), rows)), outside, []
+
+
+_GROUP1 = operator.methodcaller("group", 1)
+_IS_FILE = os.DirEntry.is_file
+_STAT = os.DirEntry.stat
+_NAME = operator.attrgetter("name")
+_SIZE = operator.attrgetter("st_size")
+_MTIME = operator.attrgetter("st_mtime_ns")
+_INODE = operator.attrgetter("st_ino")
+
+
+def _match_members_one_by_one(
+    pattern: SequencePattern,
+    scandir_entries: Iterable[os.DirEntry[str]],
+    frames: tuple[int, int] | None,
+    case_sensitive: bool,
+    with_stat: bool,
+) -> tuple[list[Member], int, list[str]]:
+    """``_match_members`` one entry at a time: for <UVTILE> and for listings with odd entries.
+
+    The common case (a non-negative ASCII number) is judged inline: it is written canonically
+    when it has exactly ``padding`` digits, or more digits and no leading zero, which is what
+    comparing with ``number_text`` would say. Anything else goes through ``frame_of``.
     """
     fullmatch = pattern.regex(case_sensitive).fullmatch
     slow = pattern.frame_of
