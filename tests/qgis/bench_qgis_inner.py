@@ -1,0 +1,118 @@
+"""Runs in QGIS's Python (offscreen GUI app) for ``bench_qgis.py``: builds a project with N
+file-backed layers if missing, then times, interleaved, a bare ``decodeUri`` + ``stat`` pass over
+its layers against the plugin's click-to-dialog path (collection, plan, dialog built and shown).
+
+    python3 bench_qgis_inner.py DIR LAYERS REPEAT   -> JSON on the last line of stdout
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from osgeo import gdal, ogr, osr  # noqa: E402
+from qgis.core import QgsApplication, QgsProject, QgsProviderRegistry, QgsRasterLayer, QgsVectorLayer  # noqa: E402
+from qgis.PyQt.QtWidgets import QApplication  # noqa: E402
+
+
+def build(folder: str, count: int) -> str:
+    """Half shapefiles (5 files each), half GeoTIFFs with .aux.xml; one layer each."""
+    project_path = os.path.join(folder, "bench.qgz")
+    if os.path.exists(project_path):
+        return project_path
+    data = os.path.join(folder, "data")
+    os.makedirs(data, exist_ok=True)
+    ref = osr.SpatialReference()
+    ref.ImportFromEPSG(4326)
+    project = QgsProject()
+    project.write(project_path)
+    for i in range(count):
+        if i % 2 == 0:
+            path = os.path.join(data, f"vec_{i:04d}.shp")
+            ds = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(path)
+            layer = ds.CreateLayer(f"vec_{i:04d}", ref, ogr.wkbPoint, options=["ENCODING=UTF-8"])
+            feat = ogr.Feature(layer.GetLayerDefn())
+            feat.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({i % 90} {i % 45})"))
+            layer.CreateFeature(feat)
+            ds = None
+            project.addMapLayer(QgsVectorLayer(path, f"vec_{i:04d}", "ogr"))
+        else:
+            path = os.path.join(data, f"ras_{i:04d}.tif")
+            ds = gdal.GetDriverByName("GTiff").Create(path, 4, 4, 1, gdal.GDT_Byte)
+            ds.SetGeoTransform([i % 90, 0.1, 0, i % 45, 0, -0.1])
+            ds.SetProjection(ref.ExportToWkt())
+            ds = None
+            with open(path + ".aux.xml", "w", encoding="utf-8") as fh:
+                fh.write("<PAMDataset/>\n")
+            project.addMapLayer(QgsRasterLayer(path, f"ras_{i:04d}", "gdal"))
+    os.makedirs(os.path.join(folder, "exports"), exist_ok=True)
+    with open(os.path.join(folder, "exports", "bench_DATASET_001_1203_exported.dat"), "w") as fh:
+        fh.write("result\n")
+    assert project.write(project_path)
+    return project_path
+
+
+def bare_pass(project: QgsProject) -> int:
+    registry = QgsProviderRegistry.instance()
+    n = 0
+    for layer in project.mapLayers().values():
+        path = registry.decodeUri(layer.providerType(), layer.source()).get("path")
+        if path:
+            os.stat(path)
+            n += 1
+    return n
+
+
+def click_to_dialog(project: QgsProject) -> int:
+    from vendor_publish import workflow
+    from vendor_publish.models import Collection
+    from vendor_publish.settings import resolve_settings
+    from vendor_publish_qgis.collection import collect_raw
+    from vendor_publish_qgis.dialog import PlanDialog
+    from vendor_publish_qgis.outputs import profile_outputs
+
+    settings = resolve_settings()
+    raw = collect_raw(project)
+    items, findings = profile_outputs(raw["project_file"], settings.profile.output_folders)
+    raw["items"].extend(items)
+    raw["findings"].extend(findings)
+    plan = workflow.make_plan(settings, Collection.model_validate(raw))
+    dialog = PlanDialog(plan, title="bench", layouts=0)
+    dialog.show()
+    QApplication.processEvents()
+    files = plan.totals.files
+    dialog.close()
+    dialog.deleteLater()
+    return files
+
+
+def main() -> None:
+    folder, count, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    app = QgsApplication([], True)
+    app.initQgis()
+    path = build(folder, count)
+    project = QgsProject.instance()
+    assert project.read(path)
+    layers = len(project.mapLayers())
+    click_to_dialog(project)  # import the core and warm the file cache once, outside the timings
+    base, measured = [], []
+    files = 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        bare_pass(project)
+        base.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        files = click_to_dialog(project)
+        measured.append(time.perf_counter() - t)
+    print(json.dumps({"layers": layers, "files": files, "baseline_s": min(base), "measured_s": min(measured),
+                      "project": path}))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
