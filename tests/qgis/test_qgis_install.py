@@ -6,7 +6,6 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, needs_qgis, qgis_python
 
 spec = importlib.util.spec_from_file_location("install_qgis", ROOT / "install" / "qgis.py")
