@@ -1,0 +1,75 @@
+"""The plan's fast paths agree with the exact per-file checks they stand in for."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from projects import USER, geoscan_profile, write
+
+from vendor_publish import sequences
+from vendor_publish.models import CollectedItem, Collection, Role
+from vendor_publish.paths import plain_name, portability_issues
+from vendor_publish.planner import PlanContext, build_plan
+
+NAME_CHARS = st.sampled_from(list("aCcOoNnUuXxLlPpTt1259 ./<:é|?*_-") + ["COM", "lpt", "nul"])
+
+
+@given(st.lists(NAME_CHARS, min_size=1, max_size=12).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_plain_name_only_when_no_segment_issue(name: str) -> None:
+    if plain_name(name):
+        issues = [i for i in portability_issues(name) if "characters long" not in i]
+        assert issues == [], (name, issues)
+
+
+def test_plain_name_long_segment_and_reserved() -> None:
+    assert plain_name("e" * 255) and not plain_name("e" * 256) and not plain_name("a/" + "e" * 256)
+    assert not plain_name("x/CON .txt") and not plain_name("aux") and plain_name("CONSOLE.txt")
+    assert not plain_name("a./b") and not plain_name("a/b ") and plain_name("a//b")
+
+
+FRAME_TEXT = st.one_of(
+    st.integers(min_value=0, max_value=3000).map(lambda f: f"{f:04d}"),
+    st.integers(min_value=0, max_value=3000).map(str),
+    st.integers(min_value=-20, max_value=-1).map(lambda f: f"{f:04d}"),
+    st.sampled_from(["", "x", "0", "00001", "١٠٠١", "10a"]),
+)
+
+
+@given(texts=st.lists(FRAME_TEXT, max_size=25, unique=True), folders=st.integers(0, 3),
+       token=st.sampled_from(["####", "%04d", "<UDIM>", "#", "$F2"]), upper=st.booleans(),
+       case_sensitive=st.booleans(), frames=st.sampled_from([None, (1000, 1050), (-5, 5)]))
+@settings(max_examples=120, deadline=None)
+def test_listing_matched_in_passes_equals_one_by_one(tmp_path_factory, texts, folders, token, upper,
+                                                     case_sensitive, frames) -> None:
+    root = tmp_path_factory.mktemp("seq")
+    pattern = sequences.parse_pattern(str(root / f"img.{token}.exr"))
+    for i, text in enumerate(texts):
+        name = f"{'IMG' if upper and i % 2 else 'img'}.{text}.exr"
+        (root / name).mkdir() if i < folders else (root / name).write_bytes(b"x" * i)
+    entries = list(os.scandir(root))
+    for with_stat in (True, False):
+        fast = sequences._match_members(pattern, entries, frames, case_sensitive, with_stat)
+        slow = sequences._match_members_one_by_one(pattern, entries, frames, case_sensitive, with_stat)
+        assert (sorted(m[:5] for m in fast[0]), fast[1], fast[2]) == (
+            sorted(m[:5] for m in slow[0]), slow[1], slow[2])
+
+
+def test_collision_found_among_many_files_names_both_sources(tmp_path) -> None:
+    work = tmp_path / "proj002" / "FROM_VENDORS" / USER
+    project = write(work / "p.analyze", "v1")
+    for frame in range(1, 301):
+        write(work / "seq" / f"shot.{frame:04d}.exr", f"{frame}")
+    other = write(work / "seq" / "SHOT.0007.exr", "clash")
+    coll = Collection(host="test", project_file=str(project), items=[
+        CollectedItem(path=str(work / "seq" / "shot.####.exr"), role=Role.OUTPUT, frames=(1, 300)),
+        CollectedItem(path=str(other), role=Role.OUTPUT),
+    ])
+    context = PlanContext(profile=geoscan_profile(naming={}), user=USER, upload_root=f"FROM_VENDORS/{USER}",
+                          project_root=str(work), share_local_root=str(tmp_path / "proj002"))
+    plan = build_plan(coll, context)
+    (found,) = [f for f in plan.findings if f.code == "destination-collision"]
+    assert found.path == f"FROM_VENDORS/{USER}/seq/shot.0007.exr"
+    assert str(other) in found.message and str(work / "seq" / "shot.0007.exr") in found.message
