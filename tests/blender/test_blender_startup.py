@@ -45,6 +45,13 @@ SCRIPT = """
     state["after_refusal"] = loaded()
     state["confirmed"] = call(save_first=True)
     state["saved_when_confirmed"] = os.stat(blend).st_mtime_ns != mtime
+    import time
+    from vendor_publish_blender import ui
+    ctl = ui.current()
+    while ui.tick() is not None:  # what bpy.app.timers does in a UI session
+        time.sleep(0.005)
+    state["collected"] = {r: sum(1 for i in ctl.collection.items if i.role.value == r) for r in ("dependency", "output")}
+    state["outcome"] = list(ctl.outcome.lines)
     state["after_click"] = loaded()
     vendor_publish_blender.unregister()
     state["operator_after_unregister"] = hasattr(bpy.types, "WM_OT_vendor_publish")
@@ -73,10 +80,13 @@ def test_register_menu_operator_and_save_policy(scenes: dict[str, Any], tmp_path
     assert state["refused"][0] is None and "unsaved changes" in state["refused"][1]
     assert state["saved_when_refused"] is False
     assert state["after_refusal"] == []
-    # With the save explicitly confirmed it saves, collects and reports the counts.
+    # With the save explicitly confirmed it saves, collects (from the timer) and plans; this
+    # profile has a name but no workspace, so planning stops with the CLI's words.
     assert state["confirmed"] == [["FINISHED"], None]
     assert state["saved_when_confirmed"] is True
-    assert "operator_copy.blend: " in proc.stdout and " dependencies, 2 outputs" in proc.stdout
+    assert state["collected"]["output"] == 2 and state["collected"]["dependency"] > 10
+    assert state["outcome"][0].startswith("operator_copy.blend: error: ") and str(profile) in state["outcome"][0]
+    assert state["outcome"][1].startswith("  what to do: ")
     assert {"pydantic", "vendor_publish"} <= set(state["after_click"])  # the core loads on click
 
     assert state["operator_after_unregister"] is False

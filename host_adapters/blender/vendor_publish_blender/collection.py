@@ -9,7 +9,7 @@ becomes a warning finding and the scan goes on.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import bpy
@@ -71,12 +71,18 @@ def _merge(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         if seen.get("frames") and item.get("frames"):
             seen["frames"] = (min(seen["frames"][0], item["frames"][0]), max(seen["frames"][1], item["frames"][1]))
+        if item.get("expected"):
+            seen["expected"] = sorted(set(seen.get("expected") or ()) | set(item["expected"]))
         seen["optional"] = seen.get("optional", False) and item.get("optional", False)
     return list(merged.values())
 
 
-def collect_raw(readers: Sequence[Reader] = DEFAULT_READERS) -> dict[str, Any]:
-    """Collect the open .blend into a JSON-ready dict shaped like ``models.Collection``."""
+def collect_steps(readers: Sequence[Reader] = DEFAULT_READERS) -> Generator[None, None, dict[str, Any]]:
+    """``collect_raw`` in small steps: yields after each item or finding, returns the dict at the end.
+
+    A ``bpy.app.timers`` callback drives it with ``next()`` for a few milliseconds per tick, so
+    Blender keeps drawing on a big scene; ``StopIteration.value`` is the collection.
+    """
     project = bpy.data.filepath
     if not project:
         raise adapter_error("The open .blend has never been saved, so there is no project file to publish.",
@@ -95,6 +101,7 @@ def collect_raw(readers: Sequence[Reader] = DEFAULT_READERS) -> dict[str, Any]:
         })
     for kind, value in iter_collect(readers):
         (items if kind == "item" else findings).append(value)
+        yield
     return {
         "schema_version": 1,
         "host": HOST,
@@ -103,6 +110,16 @@ def collect_raw(readers: Sequence[Reader] = DEFAULT_READERS) -> dict[str, Any]:
         "items": _merge(items),
         "findings": findings,
     }
+
+
+def collect_raw(readers: Sequence[Reader] = DEFAULT_READERS) -> dict[str, Any]:
+    """Collect the open .blend into a JSON-ready dict shaped like ``models.Collection``."""
+    steps = collect_steps(readers)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def collect_current(readers: Sequence[Reader] = DEFAULT_READERS) -> Collection:

@@ -87,10 +87,13 @@ def id_ref(block: Any) -> str:
 
 
 def item(path: str, role: str, origin: str, kind: str, *, frames: tuple[int, int] | None = None,
-         is_dir: bool = False, optional: bool = False) -> Produced:
-    """A collected item as a JSON-ready dict."""
-    return "item", {"path": path, "role": role, "origin": origin, "kind": kind, "frames": frames,
-                    "is_dir": is_dir, "optional": optional}
+         is_dir: bool = False, optional: bool = False, expected: list[int] | None = None) -> Produced:
+    """A collected item as a JSON-ready dict (``expected``: numbers Blender declares, e.g. UDIM tiles)."""
+    value = {"path": path, "role": role, "origin": origin, "kind": kind, "frames": frames,
+             "is_dir": is_dir, "optional": optional}
+    if expected is not None:
+        value["expected"] = expected
+    return "item", value
 
 
 def finding(code: str, severity: str, message: str, *, path: str | None = None, origin: str | None = None,

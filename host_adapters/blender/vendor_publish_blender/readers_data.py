@@ -53,8 +53,10 @@ def _read_image(ctx: ReadContext, img: Any) -> Iterable[Produced]:
     path = ctx.abspath(img.filepath, img.library)
     origin = f"{id_ref(img)}.filepath"
     if img.source != "SEQUENCE":
-        # FILE, MOVIE, and TILED (whose path carries Blender's <UDIM>/<UVTILE> token).
-        yield item(path, DEP, origin, "image")
+        # FILE, MOVIE, and TILED (whose path carries Blender's <UDIM>/<UVTILE> token). A tiled
+        # image declares its tiles: the core reports any declared tile missing on disk.
+        tiles = sorted(t.number for t in img.tiles) if img.source == "TILED" else None
+        yield item(path, DEP, origin, "image", expected=tiles or None)
         return
     parts = split_sequence_number(path)
     ranges = ctx.image_frames.get(img.as_pointer())

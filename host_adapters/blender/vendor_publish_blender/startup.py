@@ -7,6 +7,7 @@ from typing import Any
 
 import bpy
 
+from . import ui
 from .profile_label import menu_label
 
 OPERATOR = "wm.vendor_publish"
@@ -25,35 +26,50 @@ class WM_OT_vendor_publish(bpy.types.Operator):
         default=False,
         options={"SKIP_SAVE"},
     )
+    as_saved: bpy.props.BoolProperty(  # type: ignore[valid-type]
+        name="As Saved",
+        description="Publish the .blend as it is on disk without saving (scripts in background Blender, "
+        "where every file counts as changed)",
+        default=False,
+        options={"SKIP_SAVE"},
+    )
+    task: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Task", description="The studio's task (default: from the file name)", options={"SKIP_SAVE"})
 
     def invoke(self, context: Any, event: Any) -> set[str]:
         """Ask before saving; never save silently."""
-        if bpy.data.filepath and bpy.data.is_dirty and not self.save_first:
+        if bpy.data.filepath and bpy.data.is_dirty and not (self.save_first or self.as_saved):
             self.save_first = True
-            return context.window_manager.invoke_confirm(
-                self, event, title="Unsaved changes",
-                message=f"Save {os.path.basename(bpy.data.filepath)} before publishing?",
-                confirm_text="Save and Publish")
+            message = f"Save {os.path.basename(bpy.data.filepath)} before publishing?"
+            try:  # Blender 4.1+ lets the question and the button speak
+                return context.window_manager.invoke_confirm(self, event, title="Unsaved changes", message=message,
+                                                             confirm_text="Save and Publish")
+            except TypeError:  # older Blender: the operator's description is the question
+                return context.window_manager.invoke_confirm(self, event)
         return self.execute(context)
 
     def execute(self, context: Any) -> set[str]:
-        """Collect what the .blend uses and produces and report it."""
-        problem = _refusal(self.save_first)
+        """Start the publish: collection from a timer, planning in a worker, then the plan dialog."""
+        problem = _refusal(self.save_first or self.as_saved)
         if problem is not None:
             self.report({"ERROR"}, problem)
             return {"CANCELLED"}
-        if bpy.data.is_dirty:
-            bpy.ops.wm.save_mainfile()  # save_first is set: the artist said yes
-        from .collection import collect_current, summarize
-
+        if bpy.data.is_dirty and self.save_first:
+            bpy.ops.wm.save_mainfile()  # the artist said yes
         try:
-            collection = collect_current()
-        except Exception as exc:  # shown in Blender's UI in the same words as the CLI
-            hint = getattr(exc, "hint", None)
-            self.report({"ERROR"}, f"Publish stopped: {exc}" + (f" {hint}" if hint else ""))
+            from . import ui
+
+            ui.start(task=self.task or None)
+        except ImportError as exc:
+            self.report({"ERROR"}, f"error: vendor-publish's core is not installed for Blender's Python ({exc}).\n"
+                                   "  what to do: run: vendor-publish install blender")
             return {"CANCELLED"}
-        blocking = [f for f in collection.findings if f.blocking]
-        self.report({"ERROR" if blocking else "WARNING" if collection.findings else "INFO"}, summarize(collection))
+        except Exception as exc:  # the same words as the CLI
+            from .messages import error_lines
+
+            self.report({"ERROR"}, "\n".join(error_lines(exc, bpy.data.filepath)))
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Publish: reading the scene…")
         return {"FINISHED"}
 
 
@@ -71,20 +87,23 @@ def _refusal(save_confirmed: bool) -> str | None:
 def _menu_draw(self: Any, context: Any) -> None:
     self.layout.separator()
     self.layout.operator(OPERATOR, text=menu_label(), icon="EXPORT")
+    ui.cancel_menu_draw(self, context)
 
 
-_CLASSES = (WM_OT_vendor_publish,)
+_CLASSES = (WM_OT_vendor_publish, *ui.CLASSES)
 
 
 def register() -> None:
-    """Add the operator and the File menu entry."""
+    """Add the operators and the File menu entry."""
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
     bpy.types.TOPBAR_MT_file.append(_menu_draw)
 
 
 def unregister() -> None:
-    """Remove the File menu entry and the operator."""
+    """Remove the File menu entry and the operators (and stop watching a running publish)."""
     bpy.types.TOPBAR_MT_file.remove(_menu_draw)
+    if bpy.app.timers.is_registered(ui.tick):
+        bpy.app.timers.unregister(ui.tick)
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)
