@@ -10,6 +10,7 @@ scene.blend --output OUT``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .adapter_errors import adapter_error
@@ -44,8 +46,38 @@ def collect_open_file_raw(path: str) -> dict[str, Any]:
             raise adapter_error(f"Refusing to open {target} over the artist's open file in interactive Blender.",
                          "Publish the open file from the File menu, or run the batch publish outside Blender.")
         # Scripts embedded in the .blend stay off: collection must not run the file's code.
-        bpy.ops.wm.open_mainfile(filepath=target, load_ui=False, use_scripts=False)
+        try:
+            bpy.ops.wm.open_mainfile(filepath=target, load_ui=False, use_scripts=False)
+        except RuntimeError as exc:  # Blender's report ("Missing DNA block", a newer file, ...)
+            saved_by = blend_file_version(target)
+            hint = f"Blender said: {str(exc).strip()}"
+            if saved_by:
+                hint = (f"The file was saved by Blender {saved_by}; an older Blender cannot read it. Open it in "
+                        f"Blender {saved_by} or newer to check it loads. " + hint)
+            raise adapter_error(f"Blender could not collect {target} (it cannot open the file).", hint) from None
     return collect_raw()
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Blender's C code prints ("Read blend: ...") on file descriptor 1; keep the caller's stdout clean
+    (``vendor-publish ... --json`` writes its JSON there)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (embedded): nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except ValueError:
+            pass
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _validate(raw: dict[str, Any]) -> Collection:
@@ -112,7 +144,9 @@ def collect_blend_file(path: str, *, blender: str | None = None, isolate: bool =
         raise adapter_error(f"No .blend file at {path}.", "Check the path passed to the publish.")
     has_bpy = importlib.util.find_spec("bpy") is not None
     if blender is None and has_bpy and not isolate:
-        return _validate(collect_open_file_raw(path))
+        with _stdout_to_stderr():
+            raw = collect_open_file_raw(path)
+        return _validate(raw)
     with tempfile.TemporaryDirectory(prefix="vendor-publish-blend-") as tmp:
         out = os.path.join(tmp, "collection.json")
         if blender is None and has_bpy:
