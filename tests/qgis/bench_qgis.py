@@ -64,6 +64,7 @@ def main() -> int:
         ratio = r["measured_s"] / r["baseline_s"]
         print(f"{r['layers']} layers, {r['files']} files in the plan")
         print(f"bare decodeUri + stat pass:          {r['baseline_s'] * 1000:8.1f} ms")
+        print(f"(for reference: decodeUri + sidecarFilesForPath + stat of every file: {r['full_pass_s'] * 1000:.1f} ms)")
         print(f"collection + plan + dialog (offscreen): {r['measured_s'] * 1000:8.1f} ms   ratio {ratio:5.2f}x  "
               f"target <= {TARGET}x  {'PASS' if ratio <= TARGET else 'FAIL'}")
         worst = ratio
@@ -72,11 +73,13 @@ def main() -> int:
 
             shots = Path(tmp) / "gui"
             shots.mkdir()
-            result = run_qgis_gui(shots, r["project"], env, publish=False)
-            gui_ratio = result["click_to_dialog_s"] / r["baseline_s"]
-            print(f"menu click to dialog (real QGIS GUI): {result['click_to_dialog_s'] * 1000:8.1f} ms   ratio "
-                  f"{gui_ratio:5.2f}x  target <= {TARGET}x  {'PASS' if gui_ratio <= TARGET else 'FAIL'}")
-            worst = max(worst, gui_ratio)
+            result = run_qgis_gui(shots, r["project"], {**env, "VP_GUI_AGAIN": "1"}, publish=False)
+            for label, key in (("first click, core imported on it", "click_to_dialog_s"),
+                               ("second click", "click_to_dialog_again_s")):
+                gui_ratio = result[key] / r["baseline_s"]
+                print(f"menu click to dialog, real QGIS GUI, {label}: {result[key] * 1000:8.1f} ms   ratio "
+                      f"{gui_ratio:5.2f}x  target <= {TARGET}x  {'PASS' if gui_ratio <= TARGET else 'FAIL'}")
+                worst = max(worst, gui_ratio)
         return 0 if worst <= TARGET else 1
 
 

@@ -177,6 +177,14 @@ def on_dialog(dialog):
     QApplication.processEvents()
     shoot(dialog, "dialog.png")
     shoot(iface.mainWindow(), "main_window.png")
+    if os.environ.get("VP_GUI_AGAIN") == "1" and "click_to_dialog_again_s" not in result:
+        # a second click: the core is imported by now, so this is the steady-state cost
+        dialog.close()
+        result["t_click"] = time.monotonic()
+        find_action()[1].trigger()
+        wait_for(lambda: the_dialog() if the_dialog() is not dialog else None, on_second_dialog, 60,
+                 "the publish dialog, second time")
+        return
     if not PUBLISH:
         finish()
         return
@@ -184,6 +192,11 @@ def on_dialog(dialog):
     dialog.publish_button.click()
     result["steps"].append("publish clicked")
     wait_for(bar_outcome, on_outcome, 90, "the publish outcome in the message bar")
+
+
+def on_second_dialog(dialog):
+    result["click_to_dialog_again_s"] = round(time.monotonic() - result.pop("t_click"), 3)
+    finish()
 
 
 def bar_outcome():
