@@ -181,6 +181,14 @@ class PlanEntry(BaseModel):
             digests[i] if digests else None,
         )
 
+    def sources(self) -> list[str]:
+        """Local paths of the entry's real files, as ``files()`` spells them (without the rest)."""
+        if not self.members:
+            return [self.source] if self.sizes else []
+        head, _ = self._heads()
+        src_dir = self.source_dir or ""
+        return [head + n if _PLAIN_MEMBER(n) else os.path.join(src_dir, *n.split("/")) for n in self.members]
+
     def _heads(self) -> tuple[str, str]:
         # os.path.join(src_dir, name) is src_dir + separator + name for a plain name: join once.
         dst_dir = self.destination_dir or ""
