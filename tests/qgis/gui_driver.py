@@ -191,6 +191,10 @@ def on_dialog(dialog):
     dialog.comment.setPlainText("Survey delivered from the QGIS GUI test")
     dialog.publish_button.click()
     result["steps"].append("publish clicked")
+    if os.environ.get("VP_GUI_CANCEL") == "1":
+        # what the task manager's cancel button does, right after the click
+        QgsApplication.taskManager().cancelAll()
+        result["steps"].append("cancelled")
     wait_for(bar_outcome, on_outcome, 90, "the publish outcome in the message bar")
 
 
@@ -202,7 +206,7 @@ def on_second_dialog(dialog):
 def bar_outcome():
     for item in iface.messageBar().items():
         text = item.text()
-        if "created: id" in text or "error" in text.lower():
+        if "created: id" in text or "error" in text.lower() or "cancelled" in text:
             return text
     return None
 

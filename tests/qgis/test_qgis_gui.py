@@ -117,6 +117,17 @@ def test_plugin_menu_dialog_and_publish_in_the_qgis_gui(vendor, sandbox):
     assert manifest["comment"] == "Survey delivered from the QGIS GUI test" and manifest["host"] == "qgis"
 
 
+def test_cancel_in_the_task_manager_sends_nothing(vendor, sandbox, sandbox_api_key):
+    from vendor_publish.accsyn_client import AccsynClient
+
+    env = {**vendor["env"], "VP_GUI_CANCEL": "1"}
+    result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=True)
+    assert result["steps"][-1] == "cancelled"
+    assert result["outcome"] == "Publish cancelled while reading files; nothing was sent.", result["outcome"]
+    with AccsynClient("geoscan", USER, sandbox_api_key, server=sandbox.url) as client:
+        assert client.find_jobs_by_code("survey_output") == []
+
+
 def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tmp_path, sandbox):
     studio = tmp_path / "studio.toml"
     studio.write_text(sandbox.studio_profile_path.read_text())
