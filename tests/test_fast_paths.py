@@ -73,3 +73,17 @@ def test_collision_found_among_many_files_names_both_sources(tmp_path) -> None:
     (found,) = [f for f in plan.findings if f.code == "destination-collision"]
     assert found.path == f"FROM_VENDORS/{USER}/seq/shot.0007.exr"
     assert str(other) in found.message and str(work / "seq" / "shot.0007.exr") in found.message
+
+
+def test_expand_through_a_folder_descriptor_finds_the_same_files(tmp_path) -> None:
+    for frame in (1, 2, 3, 7):
+        write(tmp_path / f"img.{frame:04d}.exr", "x" * frame)
+    (tmp_path / "img.0005.exr").mkdir()
+    pattern = sequences.parse_pattern(str(tmp_path / "img.####.exr"))
+    by_path, by_fd = sequences.expand(pattern, (1, 8)), sequences.expand(pattern, (1, 8), entry_paths=False)
+    assert [m[:5] for m in by_fd.members] == [m[:5] for m in by_path.members]
+    assert by_fd.missing_runs == by_path.missing_runs == [(4, 6), (8, 8)]
+    missing = sequences.expand(sequences.parse_pattern(str(tmp_path / "nope" / "a.####.exr")), entry_paths=False)
+    assert [f.code for f in missing.findings] == ["sequence-folder-missing"]
+    not_dir = sequences.expand(sequences.parse_pattern(str(tmp_path / "img.0001.exr" / "a.#.exr")), entry_paths=False)
+    assert [f.code for f in not_dir.findings] == ["sequence-folder-missing"]

@@ -185,7 +185,7 @@ def _fill_sequence(entry: PlanEntry, item: CollectedItem, pattern: sequences.Seq
     entry.source_dir = pattern.directory
     entry.destination_dir = entry.destination.rsplit("/", 1)[0]
     entry.padding = pattern.padding
-    match = sequences.expand(pattern, item.frames, expected=item.expected)
+    match = sequences.expand(pattern, item.frames, expected=item.expected, entry_paths=False)
     if match.members:  # one C-level transpose instead of five passes over the members
         frames, names, sizes, mtimes, inodes, _ = zip(*match.members)
         entry.members, entry.frames, entry.sizes = list(names), list(frames), list(sizes)
