@@ -1,8 +1,9 @@
-"""Build, install and remove the vendor-publish Blender extension (Blender 4.2+).
+"""Build, install and remove vendor-publish in Blender: an extension (4.2+) or a legacy add-on (older).
 
     python install/blender.py build   [--out DIR] [--platform linux-x64 ...] [--find-links DIR] [--no-wheels]
     python install/blender.py zip     [--out DIR]            # offline bundle: Blender > Install from Disk
-    python install/blender.py install [--out DIR] [--blender PATH]
+    python install/blender.py legacy  [--out DIR] [--python 3.10] [--find-links DIR]  # add-on zip, deps vendored
+    python install/blender.py install [--out DIR] [--blender PATH] [--find-links DIR]
     python install/blender.py uninstall [--blender PATH]
 
 ``build`` copies the adapter package, fetches wheels for Blender's Python (3.11) with pip
@@ -11,7 +12,10 @@ and ``platforms``. ``install`` copies the built extension into the user's ``user
 extensions repository and enables it through a Blender (``--blender``, ``$VENDOR_PUBLISH_BLENDER``,
 ``blender`` on PATH, or this interpreter's ``bpy``), which installs the wheels into Blender's own
 extension site-packages: nothing is pip-installed into Blender's Python, nothing at first use.
-Blender before 4.2 has no extensions; it is not supported by this installer.
+Blender before 4.2 has no extensions: ``legacy`` (and ``install`` into such a Blender) makes a
+classic add-on (``bl_info``) whose ``_vendor/`` folder holds the core and its dependencies built
+for that Blender's Python version and platform; the add-on puts ``_vendor`` on ``sys.path`` when
+it registers. ``install`` asks the Blender which version and Python it has and picks the form.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,8 +132,8 @@ def extensions_dir(blender: str | None = None) -> Path:
     return Path(next(line[4:] for line in out.splitlines() if line.startswith("DIR=")))
 
 
-def install(built: Path, *, blender: str | None = None) -> Path:
-    """Copy the built extension into the user's repository and enable it (preferences saved)."""
+def install_built(built: Path, *, blender: str | None = None) -> Path:
+    """Copy a built extension into the user's repository and enable it (preferences saved)."""
     target = extensions_dir(blender) / EXTENSION_ID
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -142,8 +147,10 @@ def install(built: Path, *, blender: str | None = None) -> Path:
     return target
 
 
-def uninstall(*, blender: str | None = None) -> bool:
-    """Disable the extension, forget it in the preferences and delete its folder; True if it was there."""
+def uninstall(blender: str | None = None) -> bool:
+    """Remove vendor-publish from that Blender (extension or legacy add-on); True if it was there."""
+    if blender_info(blender)["version"] < EXTENSIONS_SINCE:
+        return _uninstall_legacy(blender)
     target = extensions_dir(blender) / EXTENSION_ID
     existed = target.exists()
     _blender_code(
@@ -156,10 +163,88 @@ def uninstall(*, blender: str | None = None) -> bool:
     return existed
 
 
+EXTENSIONS_SINCE = (4, 2)
+
+
+def blender_info(blender: str | None = None) -> dict:
+    """``{"version": (4, 5), "python": "3.11"}`` of the Blender that ``blender`` (or the default) names."""
+    out = _blender_code("import bpy, sys; print('INFO=%d.%d %d.%d' % (*bpy.app.version[:2], *sys.version_info[:2]))",
+                        blender)
+    version, python = next(line[5:] for line in out.splitlines() if line.startswith("INFO=")).split()
+    return {"version": tuple(int(x) for x in version.split(".")), "python": python}
+
+
+def _vendoring() -> ModuleType:
+    """The vendoring helpers shared with the QGIS installer (install/qgis.py: copy or pip, per Python)."""
+    spec = importlib.util.spec_from_file_location("vendor_publish_install_qgis", Path(__file__).with_name("qgis.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_legacy(out: Path, *, python: str = BLENDER_PYTHON, find_links: Path | None = None,
+                 from_index: bool = False) -> tuple[Path, str]:
+    """Blender < 4.2: the add-on folder ``out/legacy/vendor_publish_blender`` with ``_vendor/`` filled.
+
+    The core and its dependencies are copied from this interpreter when it is the same Python
+    version as Blender's (offline), else unpacked from binary wheels for that version and this
+    platform (``find_links``: an offline wheelhouse; otherwise the package index). Returns the
+    folder and how the dependencies were obtained.
+    """
+    dest = out / "legacy" / EXTENSION_ID
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(PACKAGE_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "blender_manifest.toml"))
+    how = _vendoring().vendor(dest / "_vendor", python, find_links=find_links, from_index=from_index)
+    return dest, how
+
+
+def _legacy_addons_dir(blender: str | None) -> Path:
+    out = _blender_code("import bpy; print('DIR=' + bpy.utils.user_resource('SCRIPTS', path='addons'))", blender)
+    return Path(next(line[4:] for line in out.splitlines() if line.startswith("DIR=")))
+
+
+def _install_legacy(built: Path, blender: str | None) -> Path:
+    target = _legacy_addons_dir(blender) / EXTENSION_ID
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(built, target)
+    _blender_code(
+        "import bpy, addon_utils\n"
+        f"mod = addon_utils.enable({EXTENSION_ID!r}, default_set=True, handle_error=lambda e: (_ for _ in ()).throw(e))\n"
+        "assert mod is not None, 'add-on did not enable'\n"
+        "bpy.ops.wm.save_userpref()\n", blender)
+    return target
+
+
+def _uninstall_legacy(blender: str | None) -> bool:
+    target = _legacy_addons_dir(blender) / EXTENSION_ID
+    existed = target.exists()
+    _blender_code("import bpy, addon_utils\n"
+                  f"addon_utils.disable({EXTENSION_ID!r}, default_set=True)\n"
+                  "bpy.ops.wm.save_userpref()\n", blender)
+    shutil.rmtree(target, ignore_errors=True)
+    return existed
+
+
+def install(blender: str | None = None, *, out: Path | None = None, find_links: Path | None = None,
+            wheels: bool = True) -> Path:
+    """Install vendor-publish into that Blender for the current user; returns the installed folder.
+
+    Blender 4.2+: an extension with wheels for its Python (from PyPI, or only from the wheelhouse
+    ``find_links``). Older: a legacy add-on with the core and its deps vendored for its Python.
+    """
+    out = out or ROOT / "build" / "blender"
+    info = blender_info(blender)
+    if info["version"] < EXTENSIONS_SINCE:
+        return _install_legacy(build_legacy(out, python=info["python"], find_links=find_links)[0], blender)
+    return install_built(build(out, wheels=wheels, find_links=find_links), blender=blender)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: build / zip / install / uninstall."""
     parser = argparse.ArgumentParser(prog="install/blender.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["build", "zip", "install", "uninstall"])
+    parser.add_argument("action", choices=["build", "zip", "legacy", "install", "uninstall"])
+    parser.add_argument("--python", default=BLENDER_PYTHON, help="legacy: the Python version of that Blender.")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "blender")
     parser.add_argument("--platform", action="append", default=[], choices=sorted(PLATFORM_TAGS))
     parser.add_argument("--find-links", type=Path, help="Offline wheelhouse to take the wheels from (no index).")
@@ -167,15 +252,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blender", help="Blender executable to install into.")
     args = parser.parse_args(argv)
     if args.action == "uninstall":
-        print("removed" if uninstall(blender=args.blender) else "was not installed")
+        print("removed" if uninstall(args.blender) else "was not installed")
+        return 0
+    if args.action == "install":
+        print(install(args.blender, out=args.out, find_links=args.find_links, wheels=not args.no_wheels))
+        return 0
+    if args.action == "legacy":
+        built, how = build_legacy(args.out, python=args.python, find_links=args.find_links)
+        print(f"{bundle(built.parent, args.out / f'{EXTENSION_ID}-legacy.zip')} (dependencies: {how})")
         return 0
     built = build(args.out, platforms=args.platform, wheels=not args.no_wheels, find_links=args.find_links)
     if args.action == "build":
         print(built)
-    elif args.action == "zip":
-        print(bundle(built, args.out / f"{EXTENSION_ID}.zip"))
     else:
-        print(install(built, blender=args.blender))
+        print(bundle(built, args.out / f"{EXTENSION_ID}.zip"))
     return 0
 
 

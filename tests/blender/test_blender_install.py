@@ -70,7 +70,7 @@ def test_install_enable_and_uninstall_in_a_private_user_folder(tmp_path: Path) -
         spec = importlib.util.spec_from_file_location("inst", {str(ROOT / "install" / "blender.py")!r})
         inst = importlib.util.module_from_spec(spec); spec.loader.exec_module(inst)
         if sys.argv[1] == "install":
-            print("TARGET=" + str(inst.install(Path({str(built)!r}))))
+            print("TARGET=" + str(inst.install_built(Path({str(built)!r}))))
         else:
             print("REMOVED=" + str(inst.uninstall()))
     """

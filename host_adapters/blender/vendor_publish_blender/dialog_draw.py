@@ -10,8 +10,12 @@ ROLE_ICONS = {"Project file": "FILE_BLEND", "Dependencies": "LINKED", "Outputs":
 SEVERITY_ICONS = {"error": "ERROR", "warning": "ERROR", "info": "INFO"}
 
 
-def draw_plan(layout: Any, view: PlanView | None, toggles: dict[str, Any], op: Any) -> None:
-    """Heading, files by role (optional ones with a tick box), findings, comment, totals, verdict."""
+def draw_plan(layout: Any, view: PlanView | None, toggles: dict[str, Any], op: Any, *,
+              plain_buttons: bool = False) -> None:
+    """Heading, files by role (optional ones with a tick box), findings, comment, totals, verdict.
+
+    ``plain_buttons``: the dialog's button says OK (Blender < 4.1), so the verdict says what it does.
+    """
     if view is None:
         layout.label(text="The plan is not ready yet.")
         return
@@ -28,7 +32,7 @@ def draw_plan(layout: Any, view: PlanView | None, toggles: dict[str, Any], op: A
             if row.optional and toggle is not None:
                 line.prop(toggle, "included", text="")
             else:
-                line.label(text="", icon="CHECKBOX_HLT")
+                line.label(text="", icon="CHECKMARK")  # always published: no box to untick
             split = line.split(factor=0.45, align=True)
             split.label(text=row.what)
             right = split.split(factor=0.82, align=True)
@@ -52,4 +56,10 @@ def draw_plan(layout: Any, view: PlanView | None, toggles: dict[str, Any], op: A
     layout.label(text=view.totals)
     verdict = layout.row()
     verdict.alert = view.blocked
-    verdict.label(text=view.disabled_reason or view.verdict, icon="CANCEL" if view.blocked else "CHECKMARK")
+    text = view.disabled_reason or view.verdict
+    if plain_buttons:
+        text += (" OK closes this box; nothing is sent." if view.blocked
+                 else " Press OK to publish; click outside this box to cancel.")
+    verdict.label(text=text, icon="CANCEL" if view.blocked else "CHECKMARK")
+    if any(row.optional for group in view.groups for row in group.rows):
+        layout.label(text="Untick optional items to leave them out of this publish.", icon="INFO")

@@ -25,7 +25,20 @@ _DATA_COLLECTIONS = {
     "WINDOWMANAGER": "window_managers", "WORKSPACE": "workspaces", "WORLD": "worlds",
 }
 
+#: RNA class names whose upper-case is not their ID type.
+_CLASS_ID_TYPES = {"VectorFont": "FONT", "LightProbe": "LIGHT_PROBE", "MetaBall": "META",
+                   "ParticleSettings": "PARTICLE", "GreasePencil": "GREASEPENCIL"}
+
 Produced = tuple[str, dict[str, Any]]
+
+
+def _id_type_of_class(block: Any) -> str:
+    """``ID.id_type`` for Blenders without it (3.x): from the RNA class or its base (``ShaderNodeTree`` -> NODETREE)."""
+    for cls in type(block).__mro__:
+        name = _CLASS_ID_TYPES.get(cls.__name__, cls.__name__.upper())
+        if name in _DATA_COLLECTIONS:
+            return name
+    return ""
 
 
 class Ref(NamedTuple):
@@ -80,7 +93,7 @@ def quote(name: str) -> str:
 
 def id_ref(block: Any) -> str:
     """``bpy.data.images["wood"]``, with the library for linked data (``["wood", "//lib.blend"]``)."""
-    collection = _DATA_COLLECTIONS.get(getattr(block, "id_type", ""), "?")
+    collection = _DATA_COLLECTIONS.get(getattr(block, "id_type", "") or _id_type_of_class(block), "?")
     library = getattr(block, "library", None)
     key = quote(block.name) if library is None else f"{quote(block.name)}, {quote(library.filepath)}"
     return f"bpy.data.{collection}[{key}]"

@@ -44,9 +44,16 @@ class WM_OT_vendor_publish(bpy.types.Operator):
             try:  # Blender 4.1+ lets the question and the button speak
                 return context.window_manager.invoke_confirm(self, event, title="Unsaved changes", message=message,
                                                              confirm_text="Save and Publish")
-            except TypeError:  # older Blender: the operator's description is the question
-                return context.window_manager.invoke_confirm(self, event)
+            except TypeError:  # Blender < 4.1: a dialog whose draw() asks the question
+                return context.window_manager.invoke_props_dialog(self, width=460)
         return self.execute(context)
+
+    def draw(self, context: Any) -> None:
+        """The save question for Blender < 4.1 (newer ones ask through ``invoke_confirm``)."""
+        col = self.layout.column()
+        col.label(text=f"{os.path.basename(bpy.data.filepath)} has unsaved changes.", icon="QUESTION")
+        col.label(text="Save it, then publish? The studio gets the file as it is on disk.")
+        col.label(text="OK saves and publishes; click outside this box to cancel.")
 
     def execute(self, context: Any) -> set[str]:
         """Start the publish: collection from a timer, planning in a worker, then the plan dialog."""

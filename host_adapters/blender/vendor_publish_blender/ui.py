@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 COLLECT_BUDGET = 0.03
 DIALOG = "wm.vendor_publish_dialog"
 DIALOG_WIDTH = 900
+#: Blender < 4.1 cannot name a dialog's buttons: its OK button publishes, and the dialog says so.
+PLAIN_BUTTONS = bpy.app.version < (4, 1, 0)
 
 
 @dataclass
@@ -184,7 +186,7 @@ class WM_OT_vendor_publish_dialog(bpy.types.Operator):
     def draw(self, context: Any) -> None:
         from .dialog_draw import draw_plan
 
-        draw_plan(self.layout, plan_view(), {e.entry_id: e for e in self.entries}, self)
+        draw_plan(self.layout, plan_view(), {e.entry_id: e for e in self.entries}, self, plain_buttons=PLAIN_BUTTONS)
 
     def execute(self, context: Any) -> set[str]:
         ctl = current()
