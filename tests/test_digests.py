@@ -64,3 +64,30 @@ def test_two_processes_share_the_cache(tmp_path):
     with ctx.Pool(3) as pool:
         counts = pool.map(_hammer, [(str(db), str(tmp_path), 200)] * 3, chunksize=1)
     assert counts == [200, 200, 200]
+
+
+def test_a_big_folder_gets_one_row_and_any_changed_file_falls_back_to_per_file_rows(tmp_path):
+    import sqlite3
+
+    seq = tmp_path / "seq"
+    seq.mkdir()
+    files = []
+    for i in range(80):
+        p = seq / f"img.{i:04d}.exr"
+        p.write_bytes(os.urandom(100 + i))
+        files.append(p)
+    cache = DigestCache(tmp_path / "cache.sqlite3")
+    truth = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    assert digest_files([key(p) for p in files], cache=cache) == truth
+    with sqlite3.connect(tmp_path / "cache.sqlite3") as db:
+        (folder, digests), = db.execute("SELECT folder, digests FROM folder_digests").fetchall()
+    assert folder == str(seq) + os.sep and len(digests) == 64 * 80
+    assert cache.lookup([key(p) for p in files]) == truth
+    # One file rewritten with the same size: the folder row no longer matches; that file is read again.
+    files[7].write_bytes(b"y" * (100 + 7))
+    os.utime(files[7], ns=(1, 1))
+    truth[str(files[7])] = hashlib.sha256(files[7].read_bytes()).hexdigest()
+    assert cache.lookup([key(p) for p in files]) == {k: v for k, v in truth.items() if k != str(files[7])}
+    assert digest_files([key(p) for p in files], cache=cache) == truth
+    assert cache.lookup([key(p) for p in files]) == truth
+    cache.close()

@@ -7,12 +7,15 @@ SHA-256 because the studio verifies with Python's standard library (``hashlib``)
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import sqlite3
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby, repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,6 +26,9 @@ SMALL_READ = 1 << 18
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 #: Paths per SELECT ... IN (...): under SQLite's oldest limit of 999 parameters per statement.
 LOOKUP_BATCH = 900
+#: Files of one folder from which the folder also gets a row of its own (a frame sequence).
+FOLDER_ROW_MIN = 64
+_HEX_WIDTH = hashlib.new(ALGORITHM).digest_size * 2
 _readv = getattr(os, "readv", None)  # POSIX: read into our buffer with no file object at all
 
 
@@ -72,6 +78,12 @@ class DigestCache:
                 "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
                 "inode INTEGER, algorithm TEXT, digest TEXT)"
             )
+            # One row per big folder (a frame sequence): the digests of all its files, valid while
+            # the signature of their (path, size, mtime, inode) keys is unchanged.
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS folder_digests (folder TEXT, algorithm TEXT, signature TEXT, "
+                "digests TEXT, PRIMARY KEY (folder, algorithm))"
+            )
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -84,8 +96,26 @@ class DigestCache:
 
     def lookup(self, keys: Sequence[FileKey]) -> dict[str, str]:
         """Digests known for these exact file versions, by path."""
+        return self._lookup(keys)[0]
+
+    def _lookup(self, keys: Sequence[FileKey]) -> tuple[dict[str, str], bool]:
+        """(digests by path, whether some big folder had no up-to-date row of its own)."""
         db = self._connect()
         found: dict[str, str] = {}
+        rest: list[FileKey] = []
+        stale = False
+        for folder, group in _big_folders(keys, rest):
+            row = _retry(lambda: db.execute(
+                "SELECT signature, digests FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
+            ).fetchone())
+            width = _HEX_WIDTH
+            if row is not None and row[0] == _signature(group) and len(row[1]) == width * len(group):
+                text = row[1]
+                found.update(zip((k.path for k in group), (text[i : i + width] for i in range(0, len(text), width))))
+            else:
+                rest.extend(group)
+                stale = True
+        keys = rest
 
         def take(rows: list[tuple], wanted: dict[str, FileKey]) -> None:
             for path, size, mtime_ns, inode, digest in rows:
@@ -103,7 +133,7 @@ class DigestCache:
                 ).fetchall()
             )
             take(rows, {k.path: k for k in batch})
-        return found
+        return found, stale
 
     def store(self, items: Iterable[tuple[FileKey, str]]) -> None:
         """Remember digests (one transaction, retried if another process holds the lock)."""
@@ -123,12 +153,73 @@ class DigestCache:
 
         _retry(write)
 
+    def remember_folders(self, keys: Sequence[FileKey], digests: dict[str, str]) -> None:
+        """Keep one row per big folder whose files all have digests (unchanged rows are left alone)."""
+        rows = []
+        db = self._connect()
+        for folder, group in _big_folders(keys, []):
+            if not all(k.path in digests for k in group):
+                continue
+            signature = _signature(group)
+            old = _retry(lambda: db.execute(
+                "SELECT signature FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
+            ).fetchone())
+            if old is None or old[0] != signature:
+                rows.append((folder, ALGORITHM, signature, "".join(digests[k.path] for k in group)))
+        if not rows:
+            return
+
+        def write() -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO folder_digests VALUES (?,?,?,?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        _retry(write)
+
     def close(self) -> None:
         """Close this thread's connection."""
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def _big_folders(keys: Sequence[FileKey], small: list[FileKey]) -> list[tuple[str, list[FileKey]]]:
+    """(folder, keys) for folders holding at least FOLDER_ROW_MIN of the keys; the others go to ``small``."""
+    paths = list(map(_PATH, keys))
+    ends = map(max, map(str.rfind, paths, repeat("/")), map(str.rfind, paths, repeat("\\")))
+    folders = map(operator.getitem, paths, map(slice, repeat(None), map((1).__add__, ends)))
+    grouped: dict[str, list[FileKey]] = {}
+    for folder, run in groupby(zip(folders, keys), key=_FIRST):  # plan order keeps a folder's files together
+        grouped.setdefault(folder, []).extend(map(_SECOND, run))
+    big = []
+    for folder, group in grouped.items():
+        if folder and len(group) >= FOLDER_ROW_MIN:
+            big.append((folder, group))
+        else:
+            small.extend(group)
+    return big
+
+
+def _signature(group: Sequence[FileKey]) -> str:
+    """SHA-256 of a folder's (path, size, mtime, inode) keys in order: any change gives another."""
+    paths, sizes, mtimes, inodes = zip(*group)
+    h = hashlib.sha256("\0".join(paths).encode("utf-8", "surrogateescape"))
+    for column in (sizes, mtimes, inodes):
+        try:  # fixed-width binary numbers, made in C
+            h.update(array("q", column).tobytes() if column is not inodes else array("Q", column).tobytes())
+        except (OverflowError, TypeError):
+            h.update(repr(column).encode())
+    return h.hexdigest()
+
+
+_PATH = operator.itemgetter(0)
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
 
 
 def _retry(fn: Callable, attempts: int = 20):
@@ -151,7 +242,7 @@ def digest_files(
     cancelled: Callable[[], bool] | None = None,
 ) -> dict[str, str]:
     """Digest every file (cache first, the rest read in parallel); returns path -> hex digest."""
-    known = cache.lookup(keys) if cache is not None else {}
+    known, stale = cache._lookup(keys) if cache is not None else ({}, False)
     todo = [k for k in keys if k.path not in known]
     workers = max(1, workers or os.cpu_count() or 1)
     done_bytes = 0
@@ -184,4 +275,6 @@ def digest_files(
     if cache is not None:
         cache.store(computed)
     known.update((k.path, d) for k, d in computed)
+    if cache is not None and (stale or computed):
+        cache.remember_folders(keys, known)
     return known
