@@ -109,13 +109,15 @@ class PublishController:
             return True
         deadline = time.perf_counter() + budget
         try:
-            while time.perf_counter() < deadline:
+            while True:  # at least one step per call, however small the budget
                 if self._cancel.is_set():
                     self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(Stage.COLLECTING.value))))
                     return True
                 next(self._steps)
                 with self._lock:
                     self._progress = ("collecting", self._progress[1] + 1, 0)
+                if time.perf_counter() >= deadline:
+                    return False
         except StopIteration as done:
             self.timings["collected"] = time.perf_counter()
             self._start_planning(done.value)
@@ -123,7 +125,6 @@ class PublishController:
         except Exception as exc:  # the collector's own errors say what to do (never saved, ...)
             self._fail(exc)
             return True
-        return False
 
     # -- planning (worker) ------------------------------------------------------------------------
 
