@@ -10,6 +10,7 @@ put messages on a queue and progress numbers behind a lock.
 from __future__ import annotations
 
 import queue
+from concurrent.futures import ThreadPoolExecutor
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -140,13 +141,18 @@ class PublishController:
     def _plan_worker(self, collection: Collection) -> tuple[Plan, list, str | None]:
         settings = self._settings or resolve_settings()
         self._settings = settings
-        plan = workflow.make_plan(settings, collection, task=self._task)
-        base = _non_rule_findings(plan, settings)
+        # The client's TLS set-up (tens of ms) overlaps the stat calls of planning.
+        with ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-client") as pool:
+            client = pool.submit(self._client_factory, settings)
+            plan = workflow.make_plan(settings, collection, task=self._task)
+            base = _non_rule_findings(plan, settings)
+            self._client = client.result()
         note = None
         try:
-            self._client = self._client_factory(settings)
-            plan = workflow.check_online(plan, settings, self._client)
-            base = _non_rule_findings(plan, settings)
+            checked = workflow.check_online(plan, settings, self._client)
+            known = set(plan.findings)
+            base += [f for f in checked.findings if f not in known]  # what only the service could say
+            plan = checked
         except ConnectionFailed as exc:
             # As the CLI does offline: keep the plan; publishing queues it in the outbox.
             note = f"accsyn could not be reached to check your access ({exc})."
