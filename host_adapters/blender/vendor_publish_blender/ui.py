@@ -94,10 +94,16 @@ def tick() -> float | None:
         _status(None)
         _show_result(ctl)
         return None
+    if ctl.stage.value == "ready":
+        if not session.dialog_shown:
+            session.dialog_shown = True
+            _open_dialog()
+        if not bpy.app.background:
+            # The dialog has it now: Publish starts this timer again. (Blender < 4.1 may not tell a
+            # dialog dismissed by moving away, so no timer and no stale status text are left behind.)
+            _status(None)
+            return None
     _status(ctl.status_text())
-    if ctl.stage.value == "ready" and not session.dialog_shown:
-        session.dialog_shown = True
-        _open_dialog()
     # Collecting: run again at once (Blender still redraws between ticks). Planning: the dialog
     # opens within 10 ms of the plan. Publishing: the status bar every 0.1 s is plenty.
     return {"collecting": 0.0, "planning": 0.01, "ready": 0.25}.get(ctl.stage.value, 0.1)
