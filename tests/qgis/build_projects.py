@@ -157,7 +157,11 @@ def build(work: str, outside: str, *, missing: bool = True, database: bool = Tru
     # remote sources on loopback only, on a port nothing listens on
     add(project, QgsRasterLayer("type=xyz&url=http://127.0.0.1:9/tiles/{z}/{x}/{y}.png&zmax=19&zmin=0",
                                 "tiles", "wms"), expect_valid=False)
-    if database:  # QGIS's GUI asks for credentials when it cannot connect: left out of GUI tests
+    if database:
+        # Left out of GUI tests: unreachable, QGIS's GUI asks for PostGIS credentials and lists the
+        # WFS layer in its modal "unavailable layers" dialog while opening the project.
+        add(project, QgsVectorLayer("url='http://127.0.0.1:9/wfs' typename='survey:roads' version='auto' "
+                                    "user='u' password='sekrit-pw'", "wfs_roads", "WFS"), expect_valid=False)
         add(project, QgsVectorLayer("dbname='gis' host=127.0.0.1 port=9 user='u' password='sekrit-pw' "
                                     "table=\"public\".\"roads\" (geom)", "pg_roads", "postgres"), expect_valid=False)
 

@@ -8,6 +8,7 @@ and ends QGIS. Every wait is bounded; a failure is recorded, never left hanging.
 
 import json
 import os
+import threading
 import time
 import traceback
 
@@ -218,4 +219,14 @@ def on_outcome(text):
     finish()
 
 
+def watchdog():
+    # a thread, not a Qt timer: it fires even when a modal dialog or a stuck call holds the main loop
+    result["steps"].append("watchdog")
+    finish(f"watchdog: QGIS's main loop did not finish the steps within {WATCHDOG_S} s")
+
+
+WATCHDOG_S = float(os.environ.get("VP_GUI_WATCHDOG", "100"))
+_dog = threading.Timer(WATCHDOG_S, watchdog)
+_dog.daemon = True
+_dog.start()
 QTimer.singleShot(1500, guarded(start))

@@ -74,7 +74,7 @@ def test_missing_and_remote_layers_are_findings_not_items(survey, studio):
     lost = [p for p in survey["lost"] if p.endswith(".shp")][0]
     assert invalid[0].path == lost and "'lost'" in invalid[0].message and lost in invalid[0].message
     remote = {f.origin: f for f in collection.findings if f.code == "remote-source"}
-    assert set(remote) == {"layer 'tiles' (wms)", "layer 'pg_roads' (postgres)"}
+    assert set(remote) == {"layer 'tiles' (wms)", "layer 'pg_roads' (postgres)", "layer 'wfs_roads' (WFS)"}
     assert all("127.0.0.1:9" in f.message and f.severity is Severity.WARNING for f in remote.values())
     # database passwords in layer sources never reach the collection
     assert "sekrit-pw" not in collection.model_dump_json()

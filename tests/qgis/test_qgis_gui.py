@@ -123,7 +123,7 @@ def test_cancel_in_the_task_manager_sends_nothing(vendor, sandbox, sandbox_api_k
     env = {**vendor["env"], "VP_GUI_CANCEL": "1"}
     result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=True)
     assert result["steps"][-1] == "cancelled"
-    assert result["outcome"] == "Publish cancelled while reading files; nothing was sent.", result["outcome"]
+    assert result["outcome"] == "Publish cancelled; nothing was sent.", result["outcome"]
     with AccsynClient("geoscan", USER, sandbox_api_key, server=sandbox.url) as client:
         assert client.find_jobs_by_code("survey_output") == []
 

@@ -146,6 +146,9 @@ class VendorPublishPlugin:
             return plan.model_copy(update={"entries": entries})
 
         def done(plan: Any, error: BaseException | None) -> None:
+            if isinstance(error, KeyboardInterrupt):
+                self._say("Planning cancelled; nothing was sent.", Qgis.Warning)
+                return
             if error is not None:
                 self._fail(error, collection.project_file)
                 return
@@ -210,7 +213,7 @@ class VendorPublishPlugin:
 
         def done(outcome: Any, error: BaseException | None) -> None:
             if isinstance(error, KeyboardInterrupt):
-                self._say("Publish cancelled while reading files; nothing was sent.", Qgis.Warning)
+                self._say("Publish cancelled; nothing was sent.", Qgis.Warning)
                 return
             if error is not None:
                 self._fail(error, plan.project_file)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from qgis.core import QgsFileUtils, QgsMapLayer, QgsProviderRegistry
+from qgis.core import QgsDataSourceUri, QgsFileUtils, QgsMapLayer, QgsProviderRegistry
 
 from .refs import finding, item, layer_origin
 
@@ -154,6 +154,10 @@ def _not_a_file(layer: QgsMapLayer, parts: dict[str, Any], origin: str) -> Itera
                 "save the project and publish again.")
         return
     where = remote_where(parts)
+    if where == "a remote server":
+        # providers whose decodeUri gives nothing (WFS in 3.22) still use QGIS's key='value' URIs
+        uri = QgsDataSourceUri(layer.source())
+        where = remote_where({"host": uri.host(), "port": uri.port(), "url": uri.param("url")})
     state = "" if layer.isValid() else " (it cannot be reached from here right now)"
     yield "finding", finding(
         "remote-source", "warning",

@@ -36,6 +36,8 @@ class CallTask(QgsTask):
 
     def finished(self, ok: bool) -> None:  # main thread
         """Hand the outcome to the caller."""
+        if not ok and self.error is None:  # cancelled before run() started: nothing was done
+            self.error = KeyboardInterrupt("cancelled before it started")
         try:
             self._done(self.result, self.error)
         finally:
