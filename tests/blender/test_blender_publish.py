@@ -105,3 +105,46 @@ def test_publish_from_inside_blender_lands_on_the_studio_volume(sandbox: Any, sa
     data = json.loads(manifest.read_text())
     assert data["comment"] == "first delivery, lighting" and data["host"] == "blender"
     assert sandbox_api_key not in proc.stdout + proc.stderr
+
+
+CANCEL_DRIVER = """
+    import json, os, sys, time, traceback, bpy
+    sys.excepthook = lambda *exc: (traceback.print_exception(*exc), sys.stderr.flush(), os._exit(1))
+    import vendor_publish_blender
+    from vendor_publish_blender import ui
+    vendor_publish_blender.register()
+    blend, other = sys.argv[1], sys.argv[2]
+    state = {}
+
+    def pump():
+        for _ in range(20000):
+            if ui.tick() is None:
+                return
+            time.sleep(0.002)
+
+    bpy.ops.wm.open_mainfile(filepath=blend, load_ui=False, use_scripts=False)
+    state["cancel_poll_idle"] = bpy.ops.wm.vendor_publish_cancel.poll()
+    bpy.ops.wm.vendor_publish(as_saved=True)
+    state["cancel_poll_busy"] = bpy.ops.wm.vendor_publish_cancel.poll()
+    bpy.ops.wm.vendor_publish_cancel()  # File > Cancel Publish
+    pump()
+    state["cancelled"] = [ui.current().stage.value, list(ui.current().outcome.lines)]
+
+    bpy.ops.wm.vendor_publish(as_saved=True)
+    bpy.ops.wm.open_mainfile(filepath=other, load_ui=False, use_scripts=False)  # another file, mid-scan
+    pump()
+    state["other_file"] = [ui.current().stage.value, list(ui.current().outcome.lines)]
+    print("STATE=" + json.dumps(state), flush=True)
+    os._exit(0)
+"""
+
+
+def test_cancel_from_the_menu_and_when_another_file_opens(sandbox: Any, sandbox_api_key: str,
+                                                          tmp_path: Path) -> None:
+    env, work = vendor_env(sandbox, sandbox_api_key, tmp_path)
+    one = build_publish_scene(work / "a", "shot030")["blend"]
+    other = build_publish_scene(work / "b", "shot040")["blend"]
+    state = _state(run_bpy(CANCEL_DRIVER, one, other, timeout=120, env=clean_env(env)))
+    assert state["cancel_poll_idle"] is False and state["cancel_poll_busy"] is True
+    assert state["cancelled"] == ["cancelled", ["Not published.", "Nothing was sent."]]
+    assert state["other_file"] == ["cancelled", ["Not published.", "Nothing was sent."]]

@@ -7,6 +7,7 @@ forwards clicks. No worker ever calls bpy: they talk to the controller, this tim
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +77,15 @@ def start(task: str | None = None) -> PublishController:
     controller = PublishController(task=task)
     controller.begin(collect_steps(), bpy.data.filepath)
     _SESSION["current"] = Session(controller)
-    if not bpy.app.timers.is_registered(tick):
-        bpy.app.timers.register(tick, first_interval=0.0)
+    _schedule()
     return controller
+
+
+def _schedule() -> None:
+    # Persistent: a publish already reading files or followed at accsyn goes on if the artist
+    # opens another .blend, and its result is still shown.
+    if not bpy.app.timers.is_registered(tick):
+        bpy.app.timers.register(tick, first_interval=0.0, persistent=True)
 
 
 def tick() -> float | None:
@@ -88,6 +95,8 @@ def tick() -> float | None:
         return None
     ctl = session.controller
     if ctl.stage.value == "collecting":
+        if os.path.normcase(bpy.data.filepath) != os.path.normcase(ctl.project):
+            ctl.cancel()  # another file was opened mid-scan: its data is not this project's
         ctl.collect_step(COLLECT_BUDGET)
     ctl.poll()
     if ctl.stage.final:
@@ -205,8 +214,7 @@ class WM_OT_vendor_publish_dialog(bpy.types.Operator):
             self.report({"WARNING"}, f"{view.disabled_reason} Nothing was sent.")
             return {"CANCELLED"}
         ctl.publish(self.comment)
-        if not bpy.app.timers.is_registered(tick):
-            bpy.app.timers.register(tick, first_interval=0.0)
+        _schedule()
         self.report({"INFO"}, f"Publishing {ctl.plan.totals.files} files; File > Cancel Publish stops it.")
         return {"FINISHED"}
 
