@@ -210,3 +210,24 @@ def test_declared_udim_tiles_missing_on_disk_are_reported(tmp_path):
     (seq,) = [e for e in plan.entries if e.kind is EntryKind.SEQUENCE]
     assert seq.frames == [1001, 1003]
     assert any("1002" in f.message and f.blocking for f in plan.findings)
+
+
+def test_profile_output_folders_are_published_by_the_core(tmp_path, monkeypatch):
+    from vendor_publish import workflow
+    from vendor_publish.settings import resolve_settings
+
+    p = tutorial_project(tmp_path / "production")
+    write(p["work"] / "exports" / "a_exported.dat", "a")
+    profile = tmp_path / "studio.json"
+    import json
+
+    profile.write_text(json.dumps({"display_name": "G", "workspace": "geoscan", "share": "proj002-outsourcing",
+                                   "output_folders": ["exports", "output/*.dat", "missing_dir"]}))
+    env = {"VENDOR_PUBLISH_HOME": str(tmp_path / "home"), "VENDOR_PUBLISH_STUDIO": str(profile),
+           "ACCSYN_API_USER": USER}
+    settings = resolve_settings(env=env)
+    plan = workflow.make_plan(settings, Collection(host="test", project_file=str(p["project"])))
+    outputs = sorted(e.source for e in plan.entries if e.role is Role.OUTPUT)
+    assert outputs == [str(p["work"] / "exports"), str(p["output"])]
+    (missing,) = [f for f in plan.findings if f.code == "no-outputs"]
+    assert "missing_dir" in missing.message

@@ -40,7 +40,7 @@ class StudioProfile(BaseModel):
         default_factory=dict, description="Finding code -> error|warning|info|ignore (overrides the default)."
     )
     output_folders: list[str] = Field(
-        default_factory=list, description="Folders or globs (relative to the project root) holding outputs."
+        default_factory=list, description="Folders or globs (relative to the project file's folder) holding outputs."
     )
     server: str | None = Field(default=None, description="Server URL; only for a sandbox or an on-prem test.")
 

@@ -92,7 +92,7 @@ def check_required(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
                 severity=Severity.ERROR,
                 message=f"The studio expects at least {minimum} {role_name} file(s); this publish has "
                 f"{counts[role_name]}.",
-                fix=f"Add the {role_name} files (e.g. --output PATH) before publishing.",
+                fix=f"Add the {role_name} files to the publish (on the command line: --{'output' if role_name == 'output' else 'dep'} PATH).",
             )
 
 

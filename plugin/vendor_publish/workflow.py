@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vendor_publish import mapping, paths, publish_workflow, studio
 from vendor_publish.access import online_findings
+from vendor_publish.declared_outputs import with_declared_outputs
 from vendor_publish.digests import DigestCache
 from vendor_publish.errors import AccsynError, ConfigError, PlanChangedError, SubmissionUncertain, VendorPublishError
 from vendor_publish.models import Collection, Plan, SubmissionResult
@@ -77,7 +78,8 @@ def default_project_root(project_file: str, share_local_root: str | None, upload
 
 
 def make_plan(settings: Settings, collection: Collection, **context_args) -> Plan:
-    """Plan a publish from a collection; reads the disk, sends nothing."""
+    """Plan a publish from a collection (plus the outputs the studio profile declares); sends nothing."""
+    collection = with_declared_outputs(collection, settings.profile.output_folders)
     return build_plan(collection, plan_context(settings, collection, **context_args))
 
 

@@ -88,13 +88,9 @@ def click_to_dialog(project: QgsProject) -> int:
     from vendor_publish.settings import resolve_settings
     from vendor_publish_qgis.collection import collect_raw
     from vendor_publish_qgis.dialog import PlanDialog
-    from vendor_publish_qgis.outputs import profile_outputs
 
     settings = resolve_settings()
     raw = collect_raw(project)
-    items, findings = profile_outputs(raw["project_file"], settings.profile.output_folders)
-    raw["items"].extend(items)
-    raw["findings"].extend(findings)
     plan = workflow.make_plan(settings, Collection.model_validate(raw))
     dialog = PlanDialog(plan, title="bench", layouts=0)
     dialog.show()

@@ -80,8 +80,16 @@ def test_missing_and_remote_layers_are_findings_not_items(survey, studio):
     assert "sekrit-pw" not in collection.model_dump_json()
 
 
+def with_profile_outputs(collection):
+    """What the core's planner does with every host's collection (workflow.make_plan)."""
+    from vendor_publish.declared_outputs import with_declared_outputs
+    from vendor_publish.settings import resolve_settings
+
+    return with_declared_outputs(collection, resolve_settings().profile.output_folders)
+
+
 def test_profile_output_folders_become_output_items(survey, studio):
-    collection = collect_qgis_project(survey["project"])
+    collection = with_profile_outputs(collect_qgis_project(survey["project"]))
     outputs = [i for i in collection.items if i.role is Role.OUTPUT]
     assert [(Path(i.path), i.is_dir) for i in outputs] == [(Path(survey["work"]) / "exports", True)]
     assert "output_folders" in outputs[0].origin
@@ -89,7 +97,7 @@ def test_profile_output_folders_become_output_items(survey, studio):
 
 def test_declared_output_folder_that_does_not_exist_is_a_warning(survey, studio, tmp_path):
     studio.write_text(PROFILE.replace('["exports"]', '["deliverables", "renders/*.tif"]'))
-    collection = collect_qgis_project(survey["project"])
+    collection = with_profile_outputs(collect_qgis_project(survey["project"]))
     assert not [i for i in collection.items if i.role is Role.OUTPUT]
     missing = [f for f in collection.findings if f.code == "no-outputs"]
     assert len(missing) == 2 and all(f.severity is Severity.WARNING for f in missing)

@@ -161,11 +161,11 @@ def collect_qgis_project(path: str, *, python: str | None = None, isolate: bool 
 
     With ``qgis`` importable (and no ``python`` given, no ``isolate``) the project is read in this
     process; otherwise QGIS's Python reads it in a subprocess. Outputs declared by the studio
-    profile are added here, in the caller's Python.
+    profile are added by the core when it plans (``workflow.make_plan``).
     """
     from vendor_publish.models import Collection
 
-    from .outputs import layouts_folder, profile_output_folders, profile_outputs
+    from .outputs import layouts_folder, profile_output_folders
 
     path = _check_project(path)
     if export_layouts is None:
@@ -176,10 +176,7 @@ def collect_qgis_project(path: str, *, python: str | None = None, isolate: bool 
         raw = collect_raw_from_file(path, layouts_dir=layouts_dir)
     else:
         raw = collect_raw_isolated(path, python=python, layouts_dir=layouts_dir, timeout=timeout)
-    items, findings = profile_outputs(raw["project_file"], folders)
-    findings.extend(notes)
-    raw["items"].extend(items)
-    raw["findings"].extend(findings)
+    raw["findings"].extend(notes)  # the declared outputs themselves are added by the core's planner
     return Collection.model_validate(raw)
 
 

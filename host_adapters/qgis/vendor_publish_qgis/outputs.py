@@ -1,19 +1,16 @@
-"""Outputs of a QGIS project: what the studio profile's ``output_folders`` declare.
-
-QGIS projects record no export paths, so the studio says where outputs live: folders or globs
-relative to the project's folder (QGIS's project home). A folder is published whole (``is_dir``),
-a glob by its matches. Runs in the caller's Python (it needs the core, not QGIS).
+"""Where a QGIS project's outputs go: the studio profile's ``output_folders`` (QGIS projects
+record no export paths). The core adds the declared outputs to every plan
+(``vendor_publish.declared_outputs``); this module finds the folder print layouts export to.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from .refs import OUTPUT, finding, item
+from .refs import finding
 
 GLOB_CHARS = ("*", "?", "[")
 #: Where print layouts are exported when the profile names no plain output folder.
@@ -36,35 +33,6 @@ def profile_output_folders() -> tuple[list[str], list[dict[str, Any]]]:
 
 def _is_glob(spec: str) -> bool:
     return any(ch in spec for ch in GLOB_CHARS)
-
-
-def profile_outputs(project_file: str, folders: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Items for the declared output folders and globs that exist; a warning for each that does not."""
-    home = os.path.dirname(os.path.abspath(project_file))
-    items: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
-    for spec in folders:
-        origin = f"studio profile output_folders: {spec!r}"
-        full = os.path.normpath(os.path.join(home, os.path.expanduser(spec)))
-        if _is_glob(spec):
-            matches = sorted(glob.glob(full, recursive=True))
-            for match in matches:
-                items.append(item(match, origin, "output", role=OUTPUT, is_dir=os.path.isdir(match)))
-        elif os.path.isdir(full):
-            items.append(item(full, origin, "output folder", role=OUTPUT, is_dir=True))
-            matches = [full]
-        elif os.path.isfile(full):
-            items.append(item(full, origin, "output", role=OUTPUT))
-            matches = [full]
-        else:
-            matches = []
-        if not matches:
-            findings.append(finding(
-                "no-outputs", "warning",
-                f"No outputs found at {full} (the studio profile says outputs live in {spec!r}).",
-                path=full, origin=origin,
-                fix="Export your results there before publishing, or check the project is in the right folder."))
-    return items, findings
 
 
 def layouts_folder(project_file: str, folders: Sequence[str]) -> str:

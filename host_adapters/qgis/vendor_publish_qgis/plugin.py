@@ -126,12 +126,10 @@ class VendorPublishPlugin:
         from vendor_publish.models import Collection
 
         from .collection import collect_raw
-        from .outputs import profile_outputs
 
-        raw = collect_raw(project)
-        items, findings = profile_outputs(raw["project_file"], settings.profile.output_folders)
-        raw["items"].extend([*items, *pdfs[0]])
-        raw["findings"].extend([*findings, *pdfs[1]])
+        raw = collect_raw(project)  # the profile's declared outputs are added by the core's planner
+        raw["items"].extend(pdfs[0])
+        raw["findings"].extend(pdfs[1])
         return Collection.model_validate(raw)
 
     def _plan(self, settings: Any, collection: Any, *, exclude: set[str], comment: str, note: str) -> None:
