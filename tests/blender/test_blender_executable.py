@@ -8,7 +8,6 @@ that same executable, with API calls every Blender since 3.0 has.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from conftest import HERE, ROOT
-from vendor_env import TASK, landed, vendor_env
+from vendor_env import landed, vendor_env
 
 BLENDER = shutil.which("blender")
 XVFB = shutil.which("xvfb-run")

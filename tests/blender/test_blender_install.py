@@ -61,7 +61,6 @@ def test_manifest_wheel_list_is_rewritten(tmp_path: Path) -> None:
 
 
 def test_install_enable_and_uninstall_in_a_private_user_folder(tmp_path: Path) -> None:
-    inst = _installer()
     env = bpy_env({"BLENDER_USER_RESOURCES": str(tmp_path / "user")})
     code = f"""
         import importlib.util, sys
