@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox_cli.add_arguments(p_sandbox)
 
+    for action, text in (("install", "Put the plugin into a host application (from this source folder)."),
+                         ("uninstall", "Take the plugin out of a host application again.")):
+        p_inst = sub.add_parser(action, help=text, add_help=False)
+        p_inst.add_argument("host", choices=INSTALLERS, help="The host application.")
+        p_inst.add_argument("options", nargs=argparse.REMAINDER,
+                            help="The host installer's own options (see: vendor-publish install HOST --help).")
+
     p_demo = sub.add_parser("demo", help="Publish the tutorial's project into a local sandbox, end to end.")
     p_demo.add_argument("--dir", help="Work folder (default: a new temporary folder, kept for you to look at).")
 
@@ -165,6 +172,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from vendor_publish.sandbox import cli as sandbox_cli
 
         return sandbox_cli.run(args)
+    if args.command in ("install", "uninstall"):
+        return _install(args.command, args.host, args.options)
     if args.command == "demo":
         from vendor_publish import demo
 
@@ -174,6 +183,27 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return ingest.run(args)
     raise AssertionError(args.command)
+
+
+INSTALLERS = ("blender", "qgis")
+
+
+def _install(action: str, host: str, options: list[str]) -> int:
+    """Run install/<host>.py from the source folder (it builds what the host's own Python needs)."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "install" / f"{host}.py"
+    if not script.is_file():
+        raise ConfigError(
+            f"The {host} installer is not here ({script}); it ships with the vendor-publish source folder.",
+            hint="Run it from a clone or the studio's offline bundle, or install the host's zip by hand.",
+        )
+    spec = importlib.util.spec_from_file_location(f"vendor_publish_install_{host}", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if "-h" in options or "--help" in options:
+        return module.main(["--help"])
+    return module.main([action, *options])
 
 
 def _config(args: argparse.Namespace) -> int:
