@@ -45,13 +45,34 @@ def entry_line(entry) -> str:
     return f"{mark}{what}  ->  {entry.destination}  ({human_size(entry.size)})"
 
 
-def format_plan(plan: Plan, *, verbose: bool = False) -> str:
-    """The whole plan as text: files by role with destinations, findings, totals."""
-    out = [
+def header_lines(plan: Plan) -> list[str]:
+    """What is published, as whom, and where to (the first lines of every plan view)."""
+    return [
         f"Publish {plan.job_code!r} for task {plan.task!r} as {plan.user}",
         f"  to share {plan.share} in workspace {plan.workspace}, under {plan.upload_root}/",
         f"  project root: {plan.project_root}",
     ]
+
+
+def summary_lines(plan: Plan) -> list[str]:
+    """Totals and the verdict (the last lines of every plan view)."""
+    t = plan.totals
+    roles = ", ".join(f"{n} {r}" for r, n in t.by_role.items())
+    lines = [f"Total: {t.files} files, {human_size(t.bytes)} ({roles})."]
+    errors = t.findings.get("error", 0)
+    warnings = t.findings.get("warning", 0)
+    if errors:
+        lines.append(f"Blocked: {errors} problem(s) must be fixed before publishing.")
+    elif warnings:
+        lines.append(f"Ready to publish, with {warnings} warning(s).")
+    else:
+        lines.append("Ready to publish.")
+    return lines
+
+
+def format_plan(plan: Plan, *, verbose: bool = False) -> str:
+    """The whole plan as text: files by role with destinations, findings, totals."""
+    out = header_lines(plan)
     for role in Role:
         entries = [e for e in plan.entries if e.role is role]
         if not entries:
@@ -65,18 +86,8 @@ def format_plan(plan: Plan, *, verbose: bool = False) -> str:
         out.append("Findings:")
         for f in findings:
             out.extend("  " + line for line in finding_lines(f))
-    t = plan.totals
-    roles = ", ".join(f"{n} {r}" for r, n in t.by_role.items())
     out.append("")
-    out.append(f"Total: {t.files} files, {human_size(t.bytes)} ({roles}).")
-    errors = t.findings.get("error", 0)
-    warnings = t.findings.get("warning", 0)
-    if errors:
-        out.append(f"Blocked: {errors} problem(s) must be fixed before publishing.")
-    elif warnings:
-        out.append(f"Ready to publish, with {warnings} warning(s).")
-    else:
-        out.append("Ready to publish.")
+    out.extend(summary_lines(plan))
     return "\n".join(out)
 
 

@@ -57,7 +57,7 @@ def _shown_destination(destination: str, upload_root: str) -> str:
 
 def summary_lines(plan: Plan) -> list[str]:
     """The totals and verdict, exactly as ``vendor-publish plan`` ends."""
-    return report.format_plan(plan).splitlines()[-2:]
+    return report.summary_lines(plan)
 
 
 class PlanDialog(QDialog):
@@ -70,7 +70,7 @@ class PlanDialog(QDialog):
         self.resize(980, 640)
         self.plan = plan
         layout = QVBoxLayout(self)
-        header = report.format_plan(plan).splitlines()[:3]
+        header = report.header_lines(plan)
         self.header = QLabel("\n".join(line.strip() for line in header))
         self.header.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout.addWidget(self.header)
