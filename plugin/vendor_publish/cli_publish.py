@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,18 +31,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-RETRY_VAR = "VENDOR_PUBLISH_RETRY_SECONDS"
-
-
 def _client(settings: Settings):
-    from vendor_publish.accsyn_client import AccsynClient, RetryPolicy
-
-    budget = os.environ.get(RETRY_VAR)
-    try:
-        retry = RetryPolicy(budget=float(budget)) if budget else None
-    except ValueError:
-        raise ConfigError(f"{RETRY_VAR}={budget!r} is not a number of seconds.") from None
-    return AccsynClient(credentials=settings.credentials.require(), retry=retry)
+    return workflow.make_client(settings)
 
 
 def _plans(args: argparse.Namespace, settings: Settings) -> list[tuple[str, Plan | None, VendorPublishError | None]]:

@@ -77,6 +77,21 @@ def default_project_root(project_file: str, share_local_root: str | None, upload
     return os.path.dirname(os.path.abspath(project_file))
 
 
+RETRY_VAR = "VENDOR_PUBLISH_RETRY_SECONDS"
+
+
+def make_client(settings: Settings):
+    """An accsyn client for these settings (retry budget from ``VENDOR_PUBLISH_RETRY_SECONDS``)."""
+    from vendor_publish.accsyn_client import AccsynClient, RetryPolicy
+
+    budget = os.environ.get(RETRY_VAR)
+    try:
+        retry = RetryPolicy(budget=float(budget)) if budget else None
+    except ValueError:
+        raise ConfigError(f"{RETRY_VAR}={budget!r} is not a number of seconds.") from None
+    return AccsynClient(credentials=settings.credentials.require(), retry=retry)
+
+
 def make_plan(settings: Settings, collection: Collection, **context_args) -> Plan:
     """Plan a publish from a collection (plus the outputs the studio profile declares); sends nothing."""
     collection = with_declared_outputs(collection, settings.profile.output_folders)

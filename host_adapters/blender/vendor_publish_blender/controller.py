@@ -60,10 +60,10 @@ class Outcome:
 
 
 def _default_client(settings: Settings) -> Any:
-    # The CLI's client (same retry budget variable); the core should make this public (see README).
-    from vendor_publish.cli_publish import _client
+    # The same client the CLI uses (and its retry budget variable).
+    from vendor_publish.workflow import make_client
 
-    return _client(settings)
+    return make_client(settings)
 
 
 class PublishController:
