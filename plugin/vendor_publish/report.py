@@ -14,6 +14,11 @@ ROLE_TITLES = {Role.PROJECT: "Project file", Role.DEPENDENCY: "Dependencies", Ro
 MARKS = {Severity.ERROR: "ERROR", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+def plural(n: int, word: str) -> str:
+    """'1 file', '2 files'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def human_size(n: float) -> str:
     """1536 -> '1.5 KB' (decimal units, as file browsers show them)."""
     for unit in ("B", "KB", "MB", "GB", "TB"):
@@ -36,9 +41,9 @@ def finding_lines(finding: Finding) -> list[str]:
 def entry_line(entry) -> str:
     """One plan entry: what, how many, how big, where it goes."""
     if entry.kind is EntryKind.SEQUENCE:
-        what = f"{entry.source} [{compact(entry.frames or [])}] ({entry.count} files)"
+        what = f"{entry.source} [{compact(entry.frames or [])}] ({plural(entry.count, 'file')})"
     elif entry.kind is EntryKind.FOLDER:
-        what = f"{entry.source}/ ({entry.count} files)"
+        what = f"{entry.source}/ ({plural(entry.count, 'file')})"
     else:
         what = entry.source
     mark = "  " if entry.included else "- "
@@ -58,13 +63,13 @@ def summary_lines(plan: Plan) -> list[str]:
     """Totals and the verdict (the last lines of every plan view)."""
     t = plan.totals
     roles = ", ".join(f"{n} {r}" for r, n in t.by_role.items())
-    lines = [f"Total: {t.files} files, {human_size(t.bytes)} ({roles})."]
+    lines = [f"Total: {plural(t.files, 'file')}, {human_size(t.bytes)} ({roles})."]
     errors = t.findings.get("error", 0)
     warnings = t.findings.get("warning", 0)
     if errors:
-        lines.append(f"Blocked: {errors} problem(s) must be fixed before publishing.")
+        lines.append(f"Blocked: {plural(errors, 'problem')} must be fixed before publishing.")
     elif warnings:
-        lines.append(f"Ready to publish, with {warnings} warning(s).")
+        lines.append(f"Ready to publish, with {plural(warnings, 'warning')}.")
     else:
         lines.append("Ready to publish.")
     return lines

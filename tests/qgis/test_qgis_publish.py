@@ -105,4 +105,4 @@ def test_real_cli_plans_a_qgis_project_from_the_venv(vendor, sandbox):
     assert "Project file:" in out and "survey/survey.qgz" in out and "survey/data/roads.cpg" in out
     assert "Layer 'lost' cannot be loaded: its file is missing" in out
     assert "Outputs:" in out and "survey/exports/" in out
-    assert "Blocked: 1 problem(s) must be fixed before publishing." in out
+    assert "Blocked: 1 problem must be fixed before publishing." in out
