@@ -175,8 +175,9 @@ def blender_info(blender: str | None = None) -> dict:
 
 
 def _vendoring() -> ModuleType:
-    """The vendoring helpers shared with the QGIS installer (install/qgis.py: copy or pip, per Python)."""
-    spec = importlib.util.spec_from_file_location("vendor_publish_install_qgis", Path(__file__).with_name("qgis.py"))
+    """The vendoring helpers shared with the QGIS installer (install/vendoring.py: copy or pip, per Python)."""
+    spec = importlib.util.spec_from_file_location("vendor_publish_install_vendoring",
+                                                  Path(__file__).with_name("vendoring.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

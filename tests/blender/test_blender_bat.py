@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from blender_matching import covered_by_any, files_on_disk
-from conftest import needs_bpy
+from blender_support import needs_bpy
 
 pytestmark = needs_bpy
 

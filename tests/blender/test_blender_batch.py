@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import needs_bpy
+from blender_support import needs_bpy
 from vendor_env import build_publish_scene, clean_env, landed, vendor_env
 
 pytestmark = needs_bpy

@@ -9,7 +9,7 @@ from typing import Any
 
 
 from blender_matching import covered_by_any
-from conftest import needs_bpy, run_bpy
+from blender_support import needs_bpy, run_bpy
 
 pytestmark = needs_bpy
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import HERE, ROOT
+from blender_support import HERE, ROOT
 from vendor_env import landed, vendor_env
 
 BLENDER = shutil.which("blender")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import needs_bpy, run_bpy
+from blender_support import needs_bpy, run_bpy
 
 pytestmark = needs_bpy
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 
-from conftest import ROOT, bpy_env, needs_bpy, run_bpy
+from blender_support import ROOT, bpy_env, needs_bpy, run_bpy
 
 pytestmark = needs_bpy
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from blender_support import ROOT
 
 BLENDER = shutil.which("blender")
 pytestmark = pytest.mark.skipif(not BLENDER, reason="no 'blender' executable: apt-get install -y blender")

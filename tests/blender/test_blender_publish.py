@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import needs_bpy, run_bpy
+from blender_support import needs_bpy, run_bpy
 from vendor_env import TASK, build_publish_scene, clean_env, landed, vendor_env
 
 pytestmark = needs_bpy

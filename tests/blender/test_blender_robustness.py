@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from conftest import needs_bpy, run_bpy
+from blender_support import needs_bpy, run_bpy
 
 pytestmark = needs_bpy
 

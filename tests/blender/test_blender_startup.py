@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import bpy_env, needs_bpy, run_bpy
+from blender_support import bpy_env, needs_bpy, run_bpy
 
 pytestmark = needs_bpy
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import HERE, bpy_env
+from blender_support import HERE, bpy_env
 
 USER = "jennifer@gda.com"
 UPLOAD = f"FROM_VENDORS/{USER}"

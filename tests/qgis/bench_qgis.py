@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from conftest import qgis_env, qgis_python  # noqa: E402
+from qgis_support import qgis_env, qgis_python  # noqa: E402
 
 TARGET = 2.0
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import build_project, needs_qgis
+from qgis_support import build_project, needs_qgis
 
 from vendor_publish.errors import VendorPublishError
 from vendor_publish.models import Collection, Role, Severity
@@ -136,7 +136,7 @@ def test_in_process_json_matches_subprocess(survey, studio, qgis_py, tmp_path):
     """The entry point QGIS's Python runs writes plain JSON the core validates unchanged."""
     import subprocess
 
-    from conftest import qgis_env
+    from qgis_support import qgis_env
 
     out = tmp_path / "c.json"
     proc = subprocess.run([qgis_py, "-m", "vendor_publish_qgis.headless", survey["project"], "--output", str(out)],

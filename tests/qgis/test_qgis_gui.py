@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HERE, ROOT, build_project, needs_qgis, qgis_python
+from qgis_support import HERE, ROOT, build_project, needs_qgis, qgis_python
 
 pytestmark = [needs_qgis, pytest.mark.skipif(
     not (shutil.which("qgis") and shutil.which("xvfb-run")),

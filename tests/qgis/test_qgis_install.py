@@ -6,7 +6,7 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT, needs_qgis, qgis_python
+from qgis_support import ROOT, needs_qgis, qgis_python
 
 spec = importlib.util.spec_from_file_location("install_qgis", ROOT / "install" / "qgis.py")
 installer = importlib.util.module_from_spec(spec)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ADAPTER_DIR, ROOT, build_project, needs_qgis
+from qgis_support import ADAPTER_DIR, ROOT, build_project, needs_qgis
 
 from vendor_publish.accsyn_client import AccsynClient
 from vendor_publish.cli import EXIT_BLOCKED, EXIT_OK, main
