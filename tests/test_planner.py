@@ -231,3 +231,26 @@ def test_profile_output_folders_are_published_by_the_core(tmp_path, monkeypatch)
     assert outputs == [str(p["work"] / "exports"), str(p["output"])]
     (missing,) = [f for f in plan.findings if f.code == "no-outputs"]
     assert "missing_dir" in missing.message
+
+
+def test_unticking_an_optional_entry_sets_its_findings_aside_and_reticking_brings_them_back(tmp_path):
+    from vendor_publish.validation import set_included
+
+    p = tutorial_project(tmp_path / "production")
+    cache = p["work"] / "cache"  # an optional bake that was never written
+    coll = Collection(host="test", project_file=str(p["project"]), items=[
+        CollectedItem(path=str(cache), role=Role.DEPENDENCY, is_dir=True, optional=True),
+        CollectedItem(path=str(p["asset"]), role=Role.DEPENDENCY, optional=True),
+        CollectedItem(path=str(p["output"]), role=Role.OUTPUT),
+    ])
+    ctx = context(tmp_path)
+    plan = build_plan(coll, ctx)
+    assert plan.blocked and "missing-file" in codes(plan)
+    by_source = {e.source: e for e in plan.entries}
+    left_out = set_included(plan, ctx.profile, {by_source[str(cache)].id: False, by_source[str(p["asset"])].id: False})
+    assert not left_out.blocked and "missing-file" not in codes(left_out)
+    assert left_out.totals.files == 2 and left_out.totals.by_role == {"project": 1, "output": 1}
+    back = set_included(left_out, ctx.profile, {by_source[str(cache)].id: True})
+    assert back.blocked and "missing-file" in codes(back)
+    required_out = set_included(plan, ctx.profile, {e.id: False for e in plan.entries})
+    assert required_out.totals.by_role.get("output") == 1  # not optional: stays in

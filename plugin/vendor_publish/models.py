@@ -229,6 +229,9 @@ class Plan(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     totals: PlanTotals = Field(default_factory=PlanTotals)
 
+    set_aside: list[Finding] = Field(
+        default_factory=list, description="Findings of entries the user left out; they return if ticked again."
+    )
     publish_workflow: PublishWorkflow | None = Field(
         default=None, description="The studio's pre-publish verdict, when its workspace runs accsyn Publish."
     )

@@ -8,9 +8,10 @@ and fills the totals.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from vendor_publish import mapping, paths
 from vendor_publish.models import Finding, MappingKind, Plan, PlanTotals, Role, Severity
@@ -239,6 +240,44 @@ def validate(plan: Plan, profile: StudioProfile, rules: Iterable[Rule] = RULES) 
         found.extend(rule(plan, profile))
     findings = sorted(dict.fromkeys(apply_severities(found, profile)), key=lambda f: -_RANK[f.severity])
     return plan.model_copy(update={"findings": findings, "totals": totals(plan.entries, findings)})
+
+
+RULE_CODES = frozenset(
+    {"empty-output", "empty-file", "naming-rule", "required-role", "destination-collision", "unportable-name",
+     "external-file"}
+)
+
+
+def belongs_to(finding: Finding, entry) -> bool:
+    """Whether a finding is about this entry's files (its path, or a path inside its folder)."""
+    path = finding.path
+    if not path:
+        return False
+    if path == entry.source:
+        return True
+    base = (entry.source_dir or "").rstrip("/\\")
+    return bool(base) and (path == base or path.startswith(base + os.sep))
+
+
+def set_included(plan: Plan, profile: StudioProfile, included: Mapping[str, bool]) -> Plan:
+    """Tick or untick optional entries (by id) and check the plan again.
+
+    Findings about a left-out entry are set aside (and come back if it is ticked again); the
+    studio's rules run afresh on what is left, so totals and blocking follow the choice.
+    """
+    entries = []
+    for entry in plan.entries:
+        want = included.get(entry.id, entry.included) if entry.optional else True
+        entries.append(entry if want == entry.included else entry.model_copy(update={"included": want}))
+    excluded = [e for e in entries if not e.included]
+    kept: list[Finding] = []
+    aside: list[Finding] = []
+    for f in [*plan.findings, *plan.set_aside]:
+        if f.code in RULE_CODES:
+            continue
+        (aside if any(belongs_to(f, e) for e in excluded) else kept).append(f)
+    fresh = plan.model_copy(update={"entries": entries, "findings": kept, "set_aside": aside})
+    return validate(fresh, profile)
 
 
 def apply_severities(findings: Iterable[Finding], profile: StudioProfile) -> list[Finding]:

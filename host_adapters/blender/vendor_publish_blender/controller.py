@@ -22,7 +22,7 @@ from vendor_publish import tracking, workflow
 from vendor_publish.errors import AccsynError, ConnectionFailed, SubmissionUncertain, VendorPublishError
 from vendor_publish.models import Collection, JobStatus, Plan, SubmissionResult, TrackingSnapshot
 from vendor_publish.settings import Settings, resolve_settings
-from vendor_publish.validation import RULES, apply_severities, validate
+from vendor_publish.validation import set_included as recheck_included
 
 from .messages import cancelled_lines, error_lines, progress_text, result_lines
 
@@ -88,7 +88,6 @@ class PublishController:
         self.snapshot: TrackingSnapshot | None = None
         self.outcome: Outcome | None = None
         self._steps: Generator[None, None, dict[str, Any]] | None = None
-        self._base_findings: list = []
         self._client: Any = None
         self._messages: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._cancel = threading.Event()
@@ -138,46 +137,30 @@ class PublishController:
         self.stage = Stage.PLANNING
         self._spawn("plan", self._plan_worker, self.collection)
 
-    def _plan_worker(self, collection: Collection) -> tuple[Plan, list, str | None]:
+    def _plan_worker(self, collection: Collection) -> tuple[Plan, str | None]:
         settings = self._settings or resolve_settings()
         self._settings = settings
         # The client's TLS set-up (tens of ms) overlaps the stat calls of planning.
         with ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-client") as pool:
             client = pool.submit(self._client_factory, settings)
             plan = workflow.make_plan(settings, collection, task=self._task)
-            base = _non_rule_findings(plan, settings)
             self._client = client.result()
         note = None
         try:
             checked = workflow.check_online(plan, settings, self._client)
-            known = set(plan.findings)
-            base += [f for f in checked.findings if f not in known]  # what only the service could say
             plan = checked
         except ConnectionFailed as exc:
             # As the CLI does offline: keep the plan; publishing queues it in the outbox.
             note = f"accsyn could not be reached to check your access ({exc})."
-        return plan, base, note
+        return plan, note
 
     # -- the artist's answers (main thread) ------------------------------------------------------
 
     def set_included(self, included: dict[str, bool]) -> None:
         """Tick/untick optional entries by id; findings and totals are worked out again."""
-        plan = self.plan
-        if plan is None or self.stage is not Stage.READY or self._settings is None:
+        if self.plan is None or self.stage is not Stage.READY or self._settings is None:
             return
-        changed = False
-        entries = []
-        for entry in plan.entries:
-            want = included.get(entry.id, entry.included)
-            if not entry.optional:
-                want = True  # only optional entries can be left out
-            if want != entry.included:
-                entry = entry.model_copy(update={"included": want})
-                changed = True
-            entries.append(entry)
-        if changed:
-            fresh = plan.model_copy(update={"entries": entries, "findings": list(self._base_findings)})
-            self.plan = validate(fresh, self._settings.profile)
+        self.plan = recheck_included(self.plan, self._settings.profile, included)
 
     def publish(self, comment: str | None = None) -> bool:
         """Start the submission in a worker; False (and nothing sent) when the plan is blocked."""
@@ -252,7 +235,7 @@ class PublishController:
         if self.stage.final:
             return
         if kind == "plan":
-            self.plan, self._base_findings, self.online_note = value
+            self.plan, self.online_note = value
             self.timings["planned"] = time.perf_counter()
             if self._cancel.is_set():
                 self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(Stage.PLANNING.value))))
@@ -325,12 +308,6 @@ class PublishController:
                 return True
             time.sleep(0.01)
         return predicate()
-
-
-def _non_rule_findings(plan: Plan, settings: Settings) -> list:
-    """The plan's findings minus what the validation rules add, so they can run again after an untick."""
-    from_rules = set(apply_severities((f for rule in RULES for f in rule(plan, settings.profile)), settings.profile))
-    return [f for f in plan.findings if f not in from_rules]
 
 
 def _tracking_level(snap: TrackingSnapshot | None) -> tuple[str, int]:

@@ -25,7 +25,7 @@ from qgis.PyQt.QtWidgets import (
 )
 from vendor_publish import report
 from vendor_publish.models import EntryKind, Plan, Role, Severity
-from vendor_publish.validation import summarise, totals
+from vendor_publish.validation import set_included, summarise, totals
 
 SEVERITY_COLOURS = {Severity.ERROR: QColor(178, 34, 34), Severity.WARNING: QColor(184, 134, 11),
                     Severity.INFO: QColor(90, 90, 90)}
@@ -63,8 +63,10 @@ def summary_lines(plan: Plan) -> list[str]:
 class PlanDialog(QDialog):
     """Shows a plan; ``current_plan()`` is what the analyst chose (ticks and comment)."""
 
-    def __init__(self, plan: Plan, *, title: str, layouts: int = 0, note: str = "", parent: Any = None) -> None:
+    def __init__(self, plan: Plan, *, title: str, layouts: int = 0, note: str = "", profile: Any = None,
+                 parent: Any = None) -> None:
         super().__init__(parent)
+        self.profile = profile  # the studio's rules, to check the plan again when a tick changes
         self.setObjectName("vendorPublishDialog")
         self.setWindowTitle(title)
         self.resize(980, 640)
@@ -143,6 +145,10 @@ class PlanDialog(QDialog):
                 group.addChild(row)
             group.setExpanded(True)
         self.files.blockSignals(False)
+        self._fill_findings()
+
+    def _fill_findings(self) -> None:
+        self.findings.clear()
         for finding in summarise(self.plan.findings):
             lines = report.finding_lines(finding)
             node = QTreeWidgetItem([lines[0]])
@@ -161,8 +167,12 @@ class PlanDialog(QDialog):
         if entry_id is None:
             return
         included = row.checkState(0) == Qt.Checked
-        entries = [e.model_copy(update={"included": included}) if e.id == entry_id else e for e in self.plan.entries]
-        self.plan = self.plan.model_copy(update={"entries": entries, "totals": totals(entries, self.plan.findings)})
+        if self.profile is not None:  # findings of a left-out file go, the studio's rules run again
+            self.plan = set_included(self.plan, self.profile, {entry_id: included})
+            self._fill_findings()
+        else:
+            entries = [e.model_copy(update={"included": included}) if e.id == entry_id else e for e in self.plan.entries]
+            self.plan = self.plan.model_copy(update={"entries": entries, "totals": totals(entries, self.plan.findings)})
         self._refresh_totals()
 
     def _refresh_totals(self, *_: Any) -> None:

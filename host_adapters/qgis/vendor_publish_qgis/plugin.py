@@ -161,7 +161,7 @@ class VendorPublishPlugin:
             self.dialog.close()
         layouts = len(QgsProject.instance().layoutManager().printLayouts())
         self.dialog = PlanDialog(plan, title=menu_label().rstrip("\u2026"), layouts=layouts, note=note,
-                                 parent=self.iface.mainWindow())
+                                 profile=settings.profile, parent=self.iface.mainWindow())
         self.dialog.accepted.connect(lambda: self._publish(settings, self.dialog))
         self.dialog.show()
         self.dialog.raise_()
