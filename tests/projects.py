@@ -41,3 +41,28 @@ def tutorial_project(production: Path) -> dict[str, Path]:
         "asset": write(work / "cleaned_set.dat", "cleaned data\n" * 100),
         "output": write(work / "output" / "proj002_DATASET_001_1203_exported.dat", "exported result\n" * 50),
     }
+
+
+OTHER_ACCSYN_VARS = ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH")
+
+
+def vendor_environment(tmp_path: Path, sandbox, api_key: str) -> tuple[dict[str, str], Path]:
+    """The vendor's settings as the tutorial sets them, against a sandbox; and her local production root."""
+    production = tmp_path / "jennifer" / "Production"
+    env = {
+        "VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"),
+        "ACCSYN_API_USER": USER,
+        "ACCSYN_API_KEY": api_key,
+        "ACCSYN_PRODUCTION_PATH": str(production),
+        "VENDOR_PUBLISH_STUDIO": str(sandbox.studio_profile_path),
+        "VENDOR_PUBLISH_SERVER": sandbox.url,
+    }
+    return env, production
+
+
+def use_environment(monkeypatch, env: dict[str, str]) -> None:
+    """Apply a vendor environment for one test, with no stray accsyn settings from the caller's shell."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for name in OTHER_ACCSYN_VARS:
+        monkeypatch.delenv(name, raising=False)

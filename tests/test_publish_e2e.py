@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from projects import USER, tutorial_project, write
+from projects import USER, tutorial_project, use_environment, vendor_environment, write
 
 from vendor_publish.accsyn_client import AccsynClient
 from vendor_publish.cli import EXIT_BLOCKED, EXIT_OK, main
@@ -16,15 +16,8 @@ UPLOAD = f"FROM_VENDORS/{USER}"
 @pytest.fixture
 def vendor(tmp_path, sandbox, sandbox_api_key, monkeypatch):
     """The vendor's machine: env as the tutorial sets it, and her project in the share's local mirror."""
-    production = tmp_path / "jennifer" / "Production"
-    monkeypatch.setenv("VENDOR_PUBLISH_HOME", str(tmp_path / "vp-home"))
-    monkeypatch.setenv("ACCSYN_API_USER", USER)
-    monkeypatch.setenv("ACCSYN_API_KEY", sandbox_api_key)
-    monkeypatch.setenv("ACCSYN_PRODUCTION_PATH", str(production))
-    monkeypatch.setenv("VENDOR_PUBLISH_STUDIO", str(sandbox.studio_profile_path))
-    monkeypatch.setenv("VENDOR_PUBLISH_SERVER", sandbox.url)
-    for name in ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    env, production = vendor_environment(tmp_path, sandbox, sandbox_api_key)
+    use_environment(monkeypatch, env)
     return tutorial_project(production)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 
 import pytest
-from projects import USER, tutorial_project, write
+from projects import tutorial_project, use_environment, vendor_environment, write
 
 from vendor_publish.cli import EXIT_BLOCKED, EXIT_OK, main
 
@@ -44,13 +44,8 @@ def studio_with_publish(tmp_path, sandbox, sandbox_api_key, monkeypatch):
     sandbox.set_hook("pre-publish-server", f"{sys.executable} {pre} ${{PATH_JSON_INPUT}} ${{PATH_JSON_OUTPUT}}")
     sandbox.set_hook("publish-server", f"{sys.executable} {pub} ${{PATH_JSON_INPUT}}")
     sandbox.set_hook("job-post-done-server", f"{sys.executable} -m vendor_publish ingest ${{PATH_JSON_INPUT}}")
-    production = tmp_path / "jennifer" / "Production"
-    for k, v in {"VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"), "ACCSYN_API_USER": USER,
-                 "ACCSYN_API_KEY": sandbox_api_key, "ACCSYN_PRODUCTION_PATH": str(production),
-                 "VENDOR_PUBLISH_STUDIO": str(sandbox.studio_profile_path), "VENDOR_PUBLISH_SERVER": sandbox.url}.items():
-        monkeypatch.setenv(k, v)
-    for name in ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    env, production = vendor_environment(tmp_path, sandbox, sandbox_api_key)
+    use_environment(monkeypatch, env)
     return tutorial_project(production)
 
 

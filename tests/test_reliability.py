@@ -6,7 +6,7 @@ import multiprocessing
 import os
 
 import pytest
-from projects import USER, tutorial_project
+from projects import tutorial_project, use_environment, vendor_environment
 
 from vendor_publish.accsyn_client import AccsynClient, RetryPolicy
 from vendor_publish.cli import EXIT_OK, main
@@ -21,19 +21,8 @@ PUBLISHES = int(os.environ.get("VP_FAULT_PUBLISHES", "200"))
 
 @pytest.fixture
 def vendor_env(tmp_path, sandbox, sandbox_api_key, monkeypatch):
-    production = tmp_path / "jennifer" / "Production"
-    env = {
-        "VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"),
-        "ACCSYN_API_USER": USER,
-        "ACCSYN_API_KEY": sandbox_api_key,
-        "ACCSYN_PRODUCTION_PATH": str(production),
-        "VENDOR_PUBLISH_STUDIO": str(sandbox.studio_profile_path),
-        "VENDOR_PUBLISH_SERVER": sandbox.url,
-    }
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    for name in ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    env, production = vendor_environment(tmp_path, sandbox, sandbox_api_key)
+    use_environment(monkeypatch, env)
     return env, tutorial_project(production)
 
 
