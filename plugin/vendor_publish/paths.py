@@ -292,8 +292,6 @@ def portability_issues(path: str, *, studio_root: str = "") -> list[str]:
 
 # What could make portability_issues() speak about a name, as three scans that each start on a
 # literal or a character class (so a long string of names joined by '/' is judged quickly).
-_BAD_CHAR_RE = re.compile(r'[<>:"|?*]')
-_BAD_END_RE = re.compile(r"[ .](?:/|\Z)")
 _BAD_SEGMENT_RE = re.compile(r"/(?:[^/]{256}|(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9]) *(?:[./]|\Z))", re.IGNORECASE)
 
 
@@ -303,12 +301,19 @@ def plain_name(name: str) -> bool:
     Non-ASCII names answer False (let the full check decide); the length of a whole path is not
     looked at here.
     """
+    # Substring tests (C-level scans) rather than regex searches for a bad character or a part
+    # ending in ' ' or '.': a third of the cost on a plan's 200,000 names joined into one string.
     return (
         name.isascii()
-        and _BAD_CHAR_RE.search(name) is None
-        and _BAD_END_RE.search(name) is None
+        and not any(c in name for c in _BAD_CHARS)
+        and " /" not in name
+        and "./" not in name
+        and not name.endswith((" ", "."))
         and _BAD_SEGMENT_RE.search("/" + name) is None
     )
+
+
+_BAD_CHARS = '<>:"|?*'
 
 
 def unicode_key(path: str) -> str:
