@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from projects import USER, geoscan_profile, write
 
-from vendor_publish import sequences
+from vendor_publish import sequence_columns, sequences
+from vendor_publish.listing_cache import ListingCache
 from vendor_publish.models import CollectedItem, Collection, Role
 from vendor_publish.paths import plain_name, portability_issues
 from vendor_publish.planner import PlanContext, build_plan
@@ -87,3 +88,63 @@ def test_expand_through_a_folder_descriptor_finds_the_same_files(tmp_path) -> No
     assert [f.code for f in missing.findings] == ["sequence-folder-missing"]
     not_dir = sequences.expand(sequences.parse_pattern(str(tmp_path / "img.0001.exr" / "a.#.exr")), entry_paths=False)
     assert [f.code for f in not_dir.findings] == ["sequence-folder-missing"]
+
+
+@given(texts=st.lists(FRAME_TEXT, max_size=25, unique=True), folders=st.integers(0, 3),
+       token=st.sampled_from(["####", "%04d", "<UDIM>", "#", "$F2", "<UVTILE>"]), upper=st.booleans(),
+       frames=st.sampled_from([None, (1000, 1050), (-5, 5), (3, 1)]),
+       expected=st.sampled_from([None, [1001, 1002, 1005]]), odd=st.sampled_from(["", "img.00\n12.exr", "link"]))
+@settings(max_examples=150, deadline=None)
+def test_columns_equal_expand(tmp_path_factory, texts, folders, token, upper, frames, expected, odd) -> None:
+    root = tmp_path_factory.mktemp("seq")
+    pattern = sequences.parse_pattern(str(root / f"img.{token}.exr"))
+    for i, text in enumerate(texts):
+        name = f"{'IMG' if upper and i % 2 else 'img'}.{text}.exr"
+        (root / name).mkdir() if i < folders else (root / name).write_bytes(b"x" * i)
+    if odd == "link":
+        os.symlink(root / "nowhere", root / "img.3001.exr")
+    elif odd:
+        (root / odd).write_bytes(b"n")
+    slow = sequences.expand(pattern, frames, expected=expected, entry_paths=False)
+    cache = ListingCache(root.parent / f"{root.name}.sqlite3")
+    for listings in (None, cache, cache):  # listed, listed and remembered, then served from the cache
+        fast = sequence_columns.expand_columns(pattern, frames, expected=expected, listings=listings)
+        assert [(m.frame, m.name, m.size, m.mtime_ns, m.inode) for m in slow.members] == list(
+            zip(fast.frames, fast.names, fast.sizes, fast.mtimes_ns, fast.inodes))
+        assert fast.findings == slow.findings
+        os.utime(root, ns=(1, 1))  # an old folder: remembered from now on
+        cache.flush()
+    cache.close()
+
+
+def test_remembered_listing_is_used_only_while_the_folder_is_unchanged(tmp_path) -> None:
+    for frame in (1, 2, 3):
+        write(tmp_path / "seq" / f"img.{frame:04d}.exr", "x" * frame)
+    folder = tmp_path / "seq"
+    os.utime(folder, ns=(10**18, 10**18))
+    pattern = sequences.parse_pattern(str(folder / "img.####.exr"))
+    cache = ListingCache(tmp_path / "listings.sqlite3")
+    first = sequence_columns.expand_columns(pattern, listings=cache)
+    cache.flush()
+    assert first.frames == [1, 2, 3] and cache.get(str(folder), sequence_columns._pattern_key(pattern),
+                                                   os.stat(folder)) == (first.names, [1, 2, 3])
+    (folder / "img.0002.exr").write_text("longer now")  # a changed file: statted every time
+    os.utime(folder, ns=(10**18, 10**18))
+    again = sequence_columns.expand_columns(pattern, listings=cache)
+    assert again.sizes == [1, 10, 3]
+    (folder / "img.0004.exr").write_text("new")  # a new file changes the folder's mtime
+    assert sequence_columns.expand_columns(pattern, listings=cache).frames == [1, 2, 3, 4]
+    (folder / "img.0004.exr").unlink()
+    os.utime(folder, ns=(10**18, 10**18))  # same mtime as the remembered row, but a file is gone
+    (folder / "img.0003.exr").unlink()
+    os.utime(folder, ns=(10**18, 10**18))
+    # The remembered names still list frame 3 (mtime forged back): its stat fails, so the
+    # folder is listed again and the missing frame is reported, never a stale file.
+    gone = sequence_columns.expand_columns(pattern, listings=cache)
+    assert gone.frames == [1, 2] and gone.findings == []
+    recent = tmp_path / "recent"
+    write(recent / "img.0001.exr", "x")
+    sequence_columns.expand_columns(sequences.parse_pattern(str(recent / "img.####.exr")), listings=cache)
+    cache.flush()  # a folder changed within the racy window is not remembered
+    assert cache.get(str(recent), sequence_columns._pattern_key(pattern), os.stat(recent)) is None
+    cache.close()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from vendor_publish import mapping, sequences
+from vendor_publish import mapping, sequence_columns, sequences
 from vendor_publish.errors import UnsafePathError
 from vendor_publish.models import (
     CollectedItem,
@@ -40,6 +40,8 @@ class PlanContext:
     task: str = ""
     job_code: str = ""
     comment: str = ""
+    #: Remembered sequence listings (``listing_cache.ListingCache``); None lists every folder.
+    listings: sequence_columns.Listings | None = None
 
 
 @dataclass
@@ -79,7 +81,9 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
         if key in seen:  # the same reference reported twice: publish it once
             continue
         seen.add(key)
-        _resolve_item(item, mapper, resolved)
+        _resolve_item(item, mapper, resolved, context.listings)
+    if context.listings is not None:
+        context.listings.flush()
     publish_id = publish_id or str(uuid.uuid4())
     for entry in resolved.entries:  # unique per publish: accsyn keeps task ids, and tasks carry them
         entry.id = str(uuid.uuid5(ENTRY_NAMESPACE, f"{publish_id}|{entry.id}"))
@@ -111,7 +115,9 @@ def _entry_id(item: CollectedItem) -> str:
     return str(uuid.uuid5(ENTRY_NAMESPACE, _item_key(item)))
 
 
-def _resolve_item(item: CollectedItem, mapper: mapping.Mapper, out: _Resolved) -> None:
+def _resolve_item(
+    item: CollectedItem, mapper: mapping.Mapper, out: _Resolved, listings: sequence_columns.Listings | None = None
+) -> None:
     path = item.path
     try:
         pattern = None if item.is_dir else sequences.parse_pattern(path)
@@ -144,7 +150,7 @@ def _resolve_item(item: CollectedItem, mapper: mapping.Mapper, out: _Resolved) -
         optional=item.optional,
     )
     if pattern is not None:
-        _fill_sequence(entry, item, pattern, out)
+        _fill_sequence(entry, item, pattern, out, listings)
     elif item.is_dir:
         _fill_folder(entry, item, out)
     else:
@@ -180,18 +186,20 @@ def _fill_file(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
         out.findings.append(_unreadable(item, item.path, "permission denied"))
 
 
-def _fill_sequence(entry: PlanEntry, item: CollectedItem, pattern: sequences.SequencePattern, out: _Resolved) -> None:
+def _fill_sequence(
+    entry: PlanEntry,
+    item: CollectedItem,
+    pattern: sequences.SequencePattern,
+    out: _Resolved,
+    listings: sequence_columns.Listings | None,
+) -> None:
     entry.kind = EntryKind.SEQUENCE
     entry.source_dir = pattern.directory
     entry.destination_dir = entry.destination.rsplit("/", 1)[0]
     entry.padding = pattern.padding
-    match = sequences.expand(pattern, item.frames, expected=item.expected, entry_paths=False)
-    if match.members:  # one C-level transpose instead of five passes over the members
-        frames, names, sizes, mtimes, inodes, _ = zip(*match.members)
-        entry.members, entry.frames, entry.sizes = list(names), list(frames), list(sizes)
-        entry.mtimes_ns, entry.inodes = list(mtimes), list(inodes)
-    else:
-        entry.members, entry.frames, entry.sizes, entry.mtimes_ns, entry.inodes = [], [], [], [], []
+    match = sequence_columns.expand_columns(pattern, item.frames, expected=item.expected, listings=listings)
+    entry.members, entry.frames, entry.sizes = match.names, match.frames, match.sizes
+    entry.mtimes_ns, entry.inodes = match.mtimes_ns, match.inodes
     for finding in match.findings:
         out.findings.append(
             finding.model_copy(update={"path": finding.path or item.path, "origin": finding.origin or item.origin})

@@ -344,6 +344,24 @@ def expand(
     # By frame alone (stable, C-level key) unless two names share a frame; then by name too.
     members.sort(key=_FRAME if len(found) == len(members) else _FRAME_NAME)
     result = SequenceMatch(pattern, members, outside_range=outside)
+    judge(result, frames, expected, found, unreadable)
+    return result
+
+
+def judge(
+    result: SequenceMatch,
+    frames: tuple[int, int] | None,
+    expected: Iterable[int] | None,
+    found: Sequence[int],
+    unreadable: Sequence[str] = (),
+    count: int | None = None,
+) -> None:
+    """Fill ``result``'s missing runs, findings and reason from its sorted unique ``found`` frames.
+
+    ``count`` is the number of members when ``result.members`` is not filled (columnar callers).
+    """
+    pattern = result.pattern
+    count = len(result.members) if count is None else count
     if expected is not None:
         wanted = set(expected)
         result.missing_runs = contiguous_runs(wanted.difference(found))
@@ -361,7 +379,7 @@ def expand(
             "sequence-member-unreadable", Severity.ERROR,
             f"{len(unreadable)} file(s) of {pattern.name!r} cannot be read, e.g. {unreadable[0]!r}.",
             pattern, "Check the files' permissions and that the drive is connected."))
-    if not members:
+    if not count:
         result.reason = f"No file in {pattern.directory or '.'!r} matches {pattern.name!r}."
         where = f" in frames {frames[0]}-{frames[1]}" if frames is not None else ""
         result.findings.append(_finding(
@@ -374,7 +392,6 @@ def expand(
             Severity.ERROR if explicit else Severity.WARNING,
             f"{result.missing_count} {noun} of {pattern.name!r} are missing: {_short(result.missing_runs)}.",
             pattern, f"Render or copy the missing {noun}, or narrow the range in the project."))
-    return result
 
 
 _FRAME = operator.itemgetter(0)

@@ -6,7 +6,9 @@ takes and returns the typed stage values; none of them prints.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from vendor_publish.access import online_findings
 from vendor_publish.declared_outputs import with_declared_outputs
 from vendor_publish.digests import DigestCache
 from vendor_publish.errors import AccsynError, ConfigError, PlanChangedError, SubmissionUncertain, VendorPublishError
+from vendor_publish.listing_cache import ListingCache
 from vendor_publish.models import Collection, Plan, SubmissionResult
 from vendor_publish.outbox import Outbox, OutboxBusy
 from vendor_publish.planner import PlanContext, build_plan
@@ -95,7 +98,15 @@ def make_client(settings: Settings):
 def make_plan(settings: Settings, collection: Collection, **context_args) -> Plan:
     """Plan a publish from a collection (plus the outputs the studio profile declares); sends nothing."""
     collection = with_declared_outputs(collection, settings.profile.output_folders)
-    return build_plan(collection, plan_context(settings, collection, **context_args))
+    context = plan_context(settings, collection, **context_args)
+    try:
+        listings = ListingCache(cache_dir() / "listings.sqlite3")
+    except (OSError, sqlite3.Error):  # no usable cache folder: every folder is listed, as without one
+        return build_plan(collection, context)
+    try:
+        return build_plan(collection, dataclasses.replace(context, listings=listings))
+    finally:
+        listings.close()
 
 
 def check_online(plan: Plan, settings: Settings, client) -> Plan:
