@@ -81,7 +81,7 @@ def test_a_big_folder_gets_one_row_and_any_changed_file_falls_back_to_per_file_r
     assert digest_files([key(p) for p in files], cache=cache) == truth
     with sqlite3.connect(tmp_path / "cache.sqlite3") as db:
         (folder, digests), = db.execute("SELECT folder, digests FROM folder_digests").fetchall()
-    assert folder == str(seq) + os.sep and len(digests) == 64 * 80
+    assert folder == str(seq) + os.sep and digests.split("\n") == [truth[str(p)] for p in files]
     assert cache.lookup([key(p) for p in files]) == truth
     # One file rewritten with the same size: the folder row no longer matches; that file is read again.
     files[7].write_bytes(b"y" * (100 + 7))
@@ -90,4 +90,42 @@ def test_a_big_folder_gets_one_row_and_any_changed_file_falls_back_to_per_file_r
     assert cache.lookup([key(p) for p in files]) == {k: v for k, v in truth.items() if k != str(files[7])}
     assert digest_files([key(p) for p in files], cache=cache) == truth
     assert cache.lookup([key(p) for p in files]) == truth
+    cache.close()
+
+
+def test_compute_digests_serves_a_sequence_from_its_folder_row_without_reading(tmp_path, monkeypatch):
+    from projects import USER, geoscan_profile, write
+
+    from vendor_publish import digests as digest_mod
+    from vendor_publish.models import CollectedItem, Collection, Role
+    from vendor_publish.planner import PlanContext, build_plan
+    from vendor_publish.submission import compute_digests
+
+    work = tmp_path / "proj002" / "FROM_VENDORS" / USER
+    project = write(work / "p.analyze", "v1")
+    for frame in range(1, 81):
+        write(work / "solo" / f"a.{frame:04d}.exr", os.urandom(50 + frame).hex())
+        write(work / "shared" / f"b.{frame:04d}.exr", os.urandom(50 + frame).hex())
+    lone = write(work / "shared" / "notes.txt", "beside a sequence")
+    coll = Collection(host="test", project_file=str(project), items=[
+        CollectedItem(path=str(work / "solo" / "a.####.exr"), role=Role.OUTPUT, frames=(1, 80)),
+        CollectedItem(path=str(work / "shared" / "b.####.exr"), role=Role.OUTPUT, frames=(1, 80)),
+        CollectedItem(path=str(lone), role=Role.DEPENDENCY),
+    ])
+    context = PlanContext(profile=geoscan_profile(naming={}), user=USER, upload_root=f"FROM_VENDORS/{USER}",
+                          project_root=str(work), share_local_root=str(tmp_path / "proj002"))
+    cache = DigestCache(tmp_path / "cache.sqlite3")
+    first = compute_digests(build_plan(coll, context), cache)
+    truth = {f: hashlib.sha256(open(f, "rb").read()).hexdigest() for f in first}
+    assert first == truth and len(truth) == 162
+    reads = []
+    original = digest_mod.file_digest
+    monkeypatch.setattr(digest_mod, "file_digest", lambda path, buffer=None: reads.append(path) or original(path))
+    assert compute_digests(build_plan(coll, context), cache) == truth and reads == []
+    changed = work / "solo" / "a.0009.exr"
+    changed.write_text("changed")
+    truth[str(changed)] = hashlib.sha256(b"changed").hexdigest()
+    assert compute_digests(build_plan(coll, context), cache) == truth and reads == [str(changed)]
+    reads.clear()
+    assert compute_digests(build_plan(coll, context), cache) == truth and reads == []
     cache.close()

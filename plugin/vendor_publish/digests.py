@@ -108,10 +108,9 @@ class DigestCache:
             row = _retry(lambda: db.execute(
                 "SELECT signature, digests FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
             ).fetchone())
-            width = _HEX_WIDTH
-            if row is not None and row[0] == _signature(group) and len(row[1]) == width * len(group):
-                text = row[1]
-                found.update(zip((k.path for k in group), (text[i : i + width] for i in range(0, len(text), width))))
+            chunks = split_digests(row[1], len(group)) if row is not None and row[0] == _signature(group) else None
+            if chunks is not None:
+                found.update(zip(map(_PATH, group), chunks))
             else:
                 rest.extend(group)
                 stale = True
@@ -134,6 +133,14 @@ class DigestCache:
             )
             take(rows, {k.path: k for k in batch})
         return found, stale
+
+    def folder_digests(self, folder: str, signature: str, count: int) -> list[str] | None:
+        """The digests of a folder's ``count`` files from its own row, if its signature is ``signature``."""
+        db = self._connect()
+        row = _retry(lambda: db.execute(
+            "SELECT signature, digests FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
+        ).fetchone())
+        return split_digests(row[1], count) if row is not None and row[0] == signature else None
 
     def store(self, items: Iterable[tuple[FileKey, str]]) -> None:
         """Remember digests (one transaction, retried if another process holds the lock)."""
@@ -165,7 +172,7 @@ class DigestCache:
                 "SELECT signature FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
             ).fetchone())
             if old is None or old[0] != signature:
-                rows.append((folder, ALGORITHM, signature, "".join(digests[k.path] for k in group)))
+                rows.append((folder, ALGORITHM, signature, "\n".join(digests[k.path] for k in group)))
         if not rows:
             return
 
@@ -208,13 +215,33 @@ def _big_folders(keys: Sequence[FileKey], small: list[FileKey]) -> list[tuple[st
 def _signature(group: Sequence[FileKey]) -> str:
     """SHA-256 of a folder's (path, size, mtime, inode) keys in order: any change gives another."""
     paths, sizes, mtimes, inodes = zip(*group)
-    h = hashlib.sha256("\0".join(paths).encode("utf-8", "surrogateescape"))
+    return folder_signature("\0".join(paths), sizes, mtimes, inodes)
+
+
+def folder_signature(joined_paths: str, sizes: Sequence[int], mtimes: Sequence[int], inodes: Sequence[int]) -> str:
+    """``_signature`` from columns: the paths already joined by NUL, then sizes, mtimes, inodes."""
+    h = hashlib.sha256(joined_paths.encode("utf-8", "surrogateescape"))
     for column in (sizes, mtimes, inodes):
         try:  # fixed-width binary numbers, made in C
             h.update(array("q", column).tobytes() if column is not inodes else array("Q", column).tobytes())
         except (OverflowError, TypeError):
-            h.update(repr(column).encode())
+            h.update(repr(tuple(column)).encode())
     return h.hexdigest()
+
+
+def split_digests(text: str, count: int) -> list[str] | None:
+    """A folder row's hex digests, one per file; None when the row does not hold ``count`` of them.
+
+    Rows are written one digest per line (one C-level split to read); rows of earlier versions
+    hold them concatenated, and are still read.
+    """
+    width = _HEX_WIDTH
+    if count and len(text) == (width + 1) * count - 1:
+        digests = text.split("\n")
+        return digests if len(digests) == count else None
+    if len(text) != width * count:
+        return None
+    return list(map(text.__getitem__, map(slice, range(0, len(text), width), range(width, len(text) + width, width))))
 
 
 _PATH = operator.itemgetter(0)
