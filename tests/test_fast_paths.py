@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from projects import USER, geoscan_profile, write
 
-from vendor_publish import sequence_columns, sequences
+from vendor_publish import sequence_columns, sequences, validation
 from vendor_publish.listing_cache import ListingCache
 from vendor_publish.models import CollectedItem, Collection, Role
 from vendor_publish.paths import plain_name, portability_issues
@@ -148,3 +149,15 @@ def test_remembered_listing_is_used_only_while_the_folder_is_unchanged(tmp_path)
     cache.flush()  # a folder changed within the racy window is not remembered
     assert cache.get(str(recent), sequence_columns._pattern_key(pattern), os.stat(recent)) is None
     cache.close()
+
+
+PATTERN_CHARS = st.sampled_from(list("ab*?.x_1") + ["[!a]", "\n", "A"])
+
+
+@given(patterns=st.lists(st.lists(PATTERN_CHARS, min_size=1, max_size=6).map("".join), min_size=1, max_size=3),
+       names=st.lists(st.lists(st.sampled_from(list("abAB.x_1\n")), max_size=6).map("".join), max_size=8))
+@settings(max_examples=400, deadline=None)
+def test_naming_in_one_pass_equals_name_by_name(patterns, names) -> None:
+    lowered = [p.lower() for p in patterns]
+    all_match = validation._all_matcher(lowered, validation._matcher(lowered))
+    assert all_match(names) == all(any(fnmatch.fnmatchcase(n.lower(), p) for p in lowered) for n in names)

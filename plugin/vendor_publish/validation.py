@@ -8,10 +8,12 @@ and fills the totals.
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from itertools import islice
 
 from vendor_publish import mapping, paths
 from vendor_publish.models import Finding, MappingKind, Plan, PlanTotals, Role, Severity
@@ -48,17 +50,18 @@ def check_naming(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
         role = Role(role_name)
         # One compiled alternation of the lower-cased patterns: same answer as fnmatchcase on each.
         matches = _matcher([p.lower() for p in patterns])
+        all_match = _all_matcher([p.lower() for p in patterns], matches)
         for entry in _included(plan):
             if entry.role is not role:
                 continue
             # The checked name is the destination's last segment, which is the member name's.
             if entry.members:
                 names = entry.members
-                if any("/" in n for n in names):
+                if "/" in "".join(names):
                     names = [n.rsplit("/", 1)[-1] for n in names]
             else:
                 names = [entry.destination.rsplit("/", 1)[-1]] if entry.sizes else []
-            if all(map(matches, map(str.lower, names))):
+            if all_match(names):
                 continue
             for f in entry.files():
                 name = f.destination.rsplit("/", 1)[-1]
@@ -79,6 +82,35 @@ def _matcher(patterns: list[str]) -> Callable[[str], object]:
     if not patterns:
         return lambda name: None
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+
+
+def _all_matcher(patterns: list[str], matches: Callable[[str], object]) -> Callable[[list[str]], bool]:
+    """``all(matches(n.lower()) for n in names)`` in one regex pass over the names joined by newlines.
+
+    Each name is matched inside a lookahead (which never backtracks once it succeeded), then
+    consumed with a backreference: as fast as one scan, never exponential. The patterns'
+    translations must not match a newline for this to be exact, so patterns with a character
+    class ('[...]', which would) or a newline, and names holding a newline, go name by name.
+    """
+    inner = []
+    for p in patterns:
+        translated = fnmatch.translate(p)
+        if "[" in p or "\n" in p or not translated.startswith("(?s:") or not translated.endswith(")\\Z"):
+            inner = []
+            break
+        inner.append(translated[4:-3])  # without DOTALL, so '.' stops at a newline
+    if not inner:
+        return lambda names: all(map(matches, map(str.lower, names)))
+    alternation = "|".join(f"(?:{i})" for i in inner)
+    lines = re.compile(f"(?:(?=(?P<vp_line>(?:{alternation})\n))(?P=vp_line))*").fullmatch
+
+    def all_match(names: list[str]) -> bool:
+        joined = "\n".join(names)
+        if not names or joined.count("\n") != len(names) - 1:
+            return all(map(matches, map(str.lower, names)))
+        return lines(joined.lower() + "\n") is not None
+
+    return all_match
 
 
 def check_required(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
@@ -138,10 +170,20 @@ def _colliding_pairs(plan: Plan) -> list[tuple[str, str]]:
 def _keys_unique(entries: list) -> bool:
     """True when no two files share a destination key; cheap, with sets of names per folder key."""
     folders: dict[str, set[str]] = {}
+    # A folder's lower-cased names known to be distinct (strictly increasing), whose set is only
+    # built if another entry lands in the same folder: a frame sequence alone in its folder (the
+    # common case) costs one sortedness scan instead of 2,000 set inserts.
+    pending: dict[str, list[str]] = {}
+
+    def names_in(folder: str) -> set[str]:
+        names = folders.get(folder)
+        if names is None:
+            names = folders[folder] = set(pending.pop(folder, ()))
+        return names
 
     def add(full_key: str) -> bool:
         folder, _, name = full_key.rpartition("/")
-        names = folders.setdefault(folder, set())
+        names = names_in(folder)
         if name in names:
             return False
         names.add(name)
@@ -154,10 +196,15 @@ def _keys_unique(entries: list) -> bool:
             continue
         dkey = unicode_key(entry.destination_dir) if entry.destination_dir else ""
         members = entry.members
-        if all(map(str.isascii, members)) and not any("/" in n for n in members):
-            names = folders.setdefault(dkey, set())
+        joined = "/".join(members)
+        if joined.isascii() and joined.count("/") == len(members) - 1:  # ASCII names without '/'
+            lowered = joined.lower().split("/")
+            if dkey not in folders and dkey not in pending and all(map(operator.lt, lowered, islice(lowered, 1, None))):
+                pending[dkey] = lowered
+                continue
+            names = names_in(dkey)
             before = len(names)
-            names.update(map(str.lower, members))
+            names.update(lowered)
             if len(names) - before != len(members):
                 return False
             continue
