@@ -59,7 +59,7 @@ def test_verified_job_runs_studio_step(tmp_path, capsys):
     roles = sorted(f["role"] for f in data["files"])
     assert roles == ["dependency", "output", "project"]
     assert data["user"] == USER and data["project"].endswith(".analyze")
-    assert "3 file(s) verified" in capsys.readouterr().out
+    assert "3 files verified" in capsys.readouterr().out
 
 
 def test_corrupt_or_missing_file_stops_the_step(tmp_path, capsys):

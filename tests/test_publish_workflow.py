@@ -69,7 +69,7 @@ def test_destinations_dictated_by_the_studio_are_used(studio_with_publish, sandb
     assert list((ingest / "other").glob("*.manifest.json")) or list((ingest / "other").glob("*.json"))
     log = sandbox.hook_log_path.read_text()
     assert "INGESTED proj002_DATASET_001_1203_exported.dat" in log and "cleaned and exported" in log
-    assert "job WF_output: 3 file(s) verified" in log  # ingest found every file where the studio sent it
+    assert "job WF_output: 3 files verified" in log  # ingest found every file where the studio sent it
 
 
 def test_studio_verdicts_block_before_anything_is_sent(studio_with_publish, sandbox, capsys):

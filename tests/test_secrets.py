@@ -79,5 +79,5 @@ def test_key_never_leaks_and_project_is_untouched(tmp_path, caplog):
             assert wrong_key.encode() not in data, path
         assert KEY not in caplog.text and wrong_key not in caplog.text
         hook_log = sandbox.hook_log_path.read_text()
-        assert "3 file(s) verified" in hook_log
+        assert "3 files verified" in hook_log
     assert snapshot(production) == before, "the artist's project was modified"

@@ -26,6 +26,7 @@ from typing import Any
 
 from vendor_publish import digests
 from vendor_publish.manifest import job_metadata_block, read_manifest
+from vendor_publish.report import plural
 
 EXIT_OK, EXIT_BAD_FILES, EXIT_BAD_MANIFEST, EXIT_STEP_FAILED = 0, 3, 4, 5
 
@@ -180,12 +181,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_MANIFEST
     verified, problems = verify(manifest, share_root, landed)
     if problems:
-        print(f"vendor-publish ingest: {label}: {len(problems)} of {len(manifest.files)} file(s) failed "
+        print(f"vendor-publish ingest: {label}: {len(problems)} of {plural(len(manifest.files), 'file')} failed "
               "verification; the studio publish step was NOT run:", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return EXIT_BAD_FILES
-    print(f"vendor-publish ingest: {label}: {len(verified)} file(s) verified "
+    print(f"vendor-publish ingest: {label}: {plural(len(verified), 'file')} verified "
           f"({sum(f['size'] for f in verified)} bytes) from {manifest.user}.")
     if not (args.run or args.entry_point):
         return EXIT_OK
