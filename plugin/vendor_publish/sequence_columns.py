@@ -25,8 +25,8 @@ import stat as stat_mod
 import sys
 import time
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import compress
 from typing import Iterable, Protocol
 
@@ -122,7 +122,8 @@ def _fast(
             keep = [lo <= n <= hi for n in numbers]
             names, numbers = list(compress(names, keep)), list(compress(numbers, keep))
         try:
-            stats = list(map(partial(os.stat, dir_fd=fd), names))
+            stat = os.stat  # a comprehension: functools.partial would copy its keywords per call
+            stats = [stat(name, dir_fd=fd) for name in names]
         except OSError:  # vanished, dangling link, no permission: expand names the files
             return None
         if not all(map(stat_mod.S_ISREG, map(_MODE, stats))):  # a folder named like a frame
@@ -149,20 +150,40 @@ def _matched(pattern: SequencePattern, listing: list[str]) -> tuple[list[str], l
     if joined.count("\n") != max(len(listing) - 1, 0):  # a name with a newline
         return None
     prefix, suffix, pad = re.escape(pattern.prefix), re.escape(pattern.suffix), pattern.padding
-    names = re.findall(f"(?m)^{prefix}(?:[0-9]{{{pad}}}|[1-9][0-9]{{{pad},}}){suffix}$", joined)
-    if len(names) != len(listing):
-        # A name the canonical form refuses but the general one takes (negative, other digits).
-        for number in re.findall(f"(?m)^{prefix}(-?\\d+){suffix}$", joined):
-            if number[0] == "-" or not number.isascii():
-                return None
-    names.sort()
-    names.sort(key=len)
+    canonical = f"{prefix}(?:[0-9]{{{pad}}}|[1-9][0-9]{{{pad},}}){suffix}"
+    # A folder holding nothing but the sequence (the usual case) is checked in one pass and
+    # keeps the listing's own strings; each line has one parse, so a failure backtracks linearly.
+    if listing and re.fullmatch(f"(?:{canonical}\n)*", joined + "\n"):
+        names = listing
+    else:
+        names = re.findall(f"(?m)^{canonical}$", joined)
+        if len(names) != len(listing):
+            # A name the canonical form refuses but the general one takes (negative, other digits).
+            for number in re.findall(f"(?m)^{prefix}(-?\\d+){suffix}$", joined):
+                if number[0] == "-" or not number.isascii():
+                    return None
     end = -len(pattern.suffix) or None
     numbers = list(map(int, map(operator.itemgetter(slice(len(pattern.prefix), end)), names)))
+    names, numbers = _in_frame_order(names, numbers)
     if pattern.kind is TokenKind.UDIM and numbers and numbers[0] < 1001:
         keep = [n >= 1001 for n in numbers]
         names, numbers = list(compress(names, keep)), list(compress(numbers, keep))
     return names, numbers
+
+
+def _in_frame_order(names: list[str], numbers: list[int]) -> tuple[list[str], list[int]]:
+    """Names and frames ordered by frame; a gapless run is placed by index instead of sorted."""
+    if numbers:
+        lo, hi = min(numbers), max(numbers)
+        if hi - lo + 1 == len(numbers):
+            ordered: list[str | None] = [None] * len(numbers)
+            deque(map(ordered.__setitem__, map(lo.__rsub__, numbers), names), maxlen=0)
+            if None not in ordered:  # every slot filled once: the frames are exactly lo..hi
+                return ordered, list(range(lo, hi + 1))  # type: ignore[return-value]
+    # Same prefix and suffix, canonical numbers: (length, name) order is frame order.
+    names = sorted(names)
+    names.sort(key=len)
+    return names, sorted(numbers)
 
 
 _MODE = operator.attrgetter("st_mode")
