@@ -18,6 +18,7 @@ CACHED_TARGET = 1.2
 def run(data: Dataset, repeat: int) -> list[Row]:
     """sha256sum vs digest_files on both cores; then plan + cached digests vs the bare pass."""
     from vendor_publish import digests, submission
+    from vendor_publish.listing_cache import ListingCache
 
     plan = plan_project(data)
     keys = _keys(plan)
@@ -35,24 +36,27 @@ def run(data: Dataset, repeat: int) -> list[Row]:
         )
         _spot_check(result, keys)
 
-        # Fill a digest cache once, then time the re-publish path: plan again + digests, all cached.
+        # Fill the caches once (a first publish), then time the re-publish path: plan again +
+        # digests, all cached, as workflow.make_plan and publish_plan do.
         cache = digests.DigestCache(Path(tmp) / "digests.sqlite3")
+        listings = ListingCache(Path(tmp) / "listings.sqlite3")
         t = time.perf_counter()
-        digests.digest_files(keys, cache=cache, workers=workers)
+        submission.compute_digests(plan_project(data, listings), cache)
         first_fill = time.perf_counter() - t
         reads = _count_reads(digests)
         again: dict[str, str] = {}
         bare, cached = best_of(
             repeat,
             lambda: bare_stat_pass(str(data.work)),
-            lambda: again.update(submission.compute_digests(plan_project(data), cache)),
+            lambda: again.update(submission.compute_digests(plan_project(data, listings), cache)),
         )
         cache.close()
+        listings.close()
         if len(again) != len(keys):
             raise RuntimeError(f"cached digests: {len(again)} of {len(keys)} files")
     return [
         Row("digest", f"sha256 of {len(keys):,} files", ours, system, "s", "<= 1.0x", ours <= system,
-            f"{workers} threads vs one `xargs -0 sha256sum`; warm page cache; first cache fill {first_fill:.1f} s"),
+            f"{workers} threads vs one `xargs -0 sha256sum`; warm page cache; first publish (plan + hash + cache fill) {first_fill:.1f} s"),
         Row("digest", "re-plan + cached digests", cached, bare, "s", f"<= {CACHED_TARGET}x",
             cached <= CACHED_TARGET * bare and reads() == 0,
             f"files read for it: {reads()}; baseline: bare scandir+stat pass"),

@@ -72,8 +72,11 @@ def profile():
     )
 
 
-def plan_project(data: Dataset):
-    """Plan the dataset through the core as the generic host does: collection, then build_plan."""
+def plan_project(data: Dataset, listings=None):
+    """Plan the dataset through the core as the generic host does: collection, then build_plan.
+
+    ``listings`` (a ``ListingCache``) is what ``workflow.make_plan`` passes on a re-publish.
+    """
     from vendor_publish import generic, mapping
     from vendor_publish.planner import PlanContext, build_plan
 
@@ -85,6 +88,6 @@ def plan_project(data: Dataset):
     context = PlanContext(
         profile=prof, user=USER, upload_root=mapping.upload_root_for(prof.upload_root, USER),
         project_root=str(data.work), share_local_root=str(data.production / "proj002"),
-        task="DATASET_001_1203", job_code="DATASET_001_1203_output",
+        task="DATASET_001_1203", job_code="DATASET_001_1203_output", listings=listings,
     )
     return build_plan(collection, context)
