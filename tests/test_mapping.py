@@ -277,3 +277,25 @@ def test_project_files_keep_their_layout(segments: list[str]) -> None:
     assert got.kind is MappingKind.PROJECT
     assert got.relative == "/".join(segments)
 
+
+
+@given(
+    folder=st.sampled_from(["/work/share/proj002/FROM_VENDORS/jennifer@gda.com/tex", "/work/proj", "/work/proj/a b",
+                            "/work/share/proj002/FROM_VENDORS/jennifer@gda.com", "/elsewhere/lib", "/",
+                            "/work/proj/FROM_VENDORS/jennifer@gda.com/x"]),
+    name=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=12),
+)
+@settings(max_examples=400, deadline=None)
+def test_folder_cache_gives_the_full_mapping_answer(folder, name):
+    # Mapper.map takes a per-folder shortcut for plain names; it must agree with the full mapping.
+    mapper = Mapper("/work/proj", "FROM_VENDORS/jennifer@gda.com", "/work/share/proj002")
+    path = folder.rstrip("/") + "/" + name
+    try:
+        slow = mapper._map(path)
+    except UnsafePathError:
+        slow = None
+    try:
+        fast = mapper.map(path)
+    except UnsafePathError:
+        fast = None
+    assert fast == slow

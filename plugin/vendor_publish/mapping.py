@@ -17,6 +17,8 @@ path that cannot be mapped safely raises ``UnsafePathError``, never lands elsewh
 
 from __future__ import annotations
 
+import os
+
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath, PureWindowsPath
@@ -115,6 +117,10 @@ class Mapper:
             self.upload_local_root = self.share_local_root.joinpath(*self._upload_segments)
             self._upload_keys = key_parts(self.upload_local_root)
         self._project_keys = key_parts(self.project_root)
+        # Files of one folder share its mapping: a host's thousand textures in tex/ cost one
+        # full mapping of tex/ and a cheap check of each name (see map()).
+        self._folders: dict[str, Mapped] = {}
+        self._native = isinstance(self.project_root, type(PurePath()))
 
     @staticmethod
     def _inside(p: PurePath, keys: list[str], root: PurePath, root_keys: list[str]) -> bool:
@@ -141,6 +147,28 @@ class Mapper:
 
     def map(self, path: PathLike, *, is_dir: bool = False) -> Mapped:
         """Map one local file (or folder, with ``is_dir``) onto the share."""
+        if not is_dir and self._native and isinstance(path, str):
+            fast = self._map_in_known_folder(path)
+            if fast is not None:
+                return fast
+        return self._map(path, is_dir=is_dir)
+
+    def _map_in_known_folder(self, path: str) -> Mapped | None:
+        """The folder's mapping plus the file name, for a plain name in a normalised absolute path."""
+        folder, name = os.path.split(path)
+        if not (name and os.path.isabs(path) and _simple_name(name) and os.path.normpath(path) == path):
+            return None
+        mapped = self._folders.get(folder)
+        if mapped is None:
+            try:
+                mapped = self._map(folder, is_dir=True)
+            except UnsafePathError:
+                return None  # let the full mapping of the file say what is wrong
+            self._folders[folder] = mapped
+        relative = f"{mapped.relative}/{name}" if mapped.relative else name
+        return Mapped(f"{mapped.destination}/{name}", mapped.kind, relative)
+
+    def _map(self, path: PathLike, *, is_dir: bool = False) -> Mapped:
         source = str(path)
         p = self.local(path)
         keys = key_parts(p)
@@ -181,6 +209,18 @@ class Mapper:
             return None
         rel = relative_parts(p, self.share_local_root)
         return share_relative(*rel) if rel else None
+
+
+def _simple_name(name: str) -> bool:
+    """A name share_relative accepts as it is: printable ASCII, no separators, drive or dot-only name."""
+    return (
+        name.isascii()
+        and name.isprintable()
+        and "\\" not in name
+        and "/" not in name
+        and ":" not in name
+        and name.strip(". ") != ""
+    )
 
 
 def map_path(
