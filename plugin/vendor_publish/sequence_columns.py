@@ -25,7 +25,6 @@ import stat as stat_mod
 import sys
 import time
 from array import array
-from collections import deque
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Iterable, Protocol
@@ -151,10 +150,18 @@ def _matched(pattern: SequencePattern, listing: list[str]) -> tuple[list[str], l
         return None
     prefix, suffix, pad = re.escape(pattern.prefix), re.escape(pattern.suffix), pattern.padding
     canonical = f"{prefix}(?:[0-9]{{{pad}}}|[1-9][0-9]{{{pad},}}){suffix}"
-    # A folder holding nothing but the sequence (the usual case) is checked in one pass and
-    # keeps the listing's own strings; each line has one parse, so a failure backtracks linearly.
-    if listing and re.fullmatch(f"(?:{canonical}\n)*", joined + "\n"):
-        names = listing
+    first, end = len(pattern.prefix), -len(pattern.suffix) or None
+    # A folder holding nothing but the sequence, every number ``padding`` digits wide (the usual
+    # case), is checked in one pass: names of one width sort by frame as plain strings, and a
+    # gapless run needs only its first and last number read. Each line has one parse, so a
+    # failure backtracks linearly.
+    if listing and re.fullmatch(f"(?:{prefix}[0-9]{{{pad}}}{suffix}\n)*", joined + "\n"):
+        names = sorted(listing)
+        lo, hi = int(names[0][first:end]), int(names[-1][first:end])
+        if hi - lo + 1 == len(names):
+            numbers = list(range(lo, hi + 1))
+        else:
+            numbers = list(map(int, map(operator.itemgetter(slice(first, end)), names)))
     else:
         names = re.findall(f"(?m)^{canonical}$", joined)
         if len(names) != len(listing):
@@ -162,28 +169,14 @@ def _matched(pattern: SequencePattern, listing: list[str]) -> tuple[list[str], l
             for number in re.findall(f"(?m)^{prefix}(-?\\d+){suffix}$", joined):
                 if number[0] == "-" or not number.isascii():
                     return None
-    end = -len(pattern.suffix) or None
-    numbers = list(map(int, map(operator.itemgetter(slice(len(pattern.prefix), end)), names)))
-    names, numbers = _in_frame_order(names, numbers)
+        # Same prefix and suffix, canonical numbers: (length, name) order is frame order.
+        names.sort()
+        names.sort(key=len)
+        numbers = list(map(int, map(operator.itemgetter(slice(first, end)), names)))
     if pattern.kind is TokenKind.UDIM and numbers and numbers[0] < 1001:
         keep = [n >= 1001 for n in numbers]
         names, numbers = list(compress(names, keep)), list(compress(numbers, keep))
     return names, numbers
-
-
-def _in_frame_order(names: list[str], numbers: list[int]) -> tuple[list[str], list[int]]:
-    """Names and frames ordered by frame; a gapless run is placed by index instead of sorted."""
-    if numbers:
-        lo, hi = min(numbers), max(numbers)
-        if hi - lo + 1 == len(numbers):
-            ordered: list[str | None] = [None] * len(numbers)
-            deque(map(ordered.__setitem__, map(lo.__rsub__, numbers), names), maxlen=0)
-            if None not in ordered:  # every slot filled once: the frames are exactly lo..hi
-                return ordered, list(range(lo, hi + 1))  # type: ignore[return-value]
-    # Same prefix and suffix, canonical numbers: (length, name) order is frame order.
-    names = sorted(names)
-    names.sort(key=len)
-    return names, sorted(numbers)
 
 
 _MODE = operator.attrgetter("st_mode")
