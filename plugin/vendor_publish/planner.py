@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import stat as stat_mod
 import uuid
@@ -25,7 +26,6 @@ from vendor_publish.models import (
 from vendor_publish.studio import StudioProfile
 from vendor_publish.validation import validate
 
-ENTRY_NAMESPACE = uuid.UUID("6f1c9a52-51a4-4f0e-9d51-3f1f6c0b7a10")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
         context.listings.flush()
     publish_id = publish_id or str(uuid.uuid4())
     for entry in resolved.entries:  # unique per publish: accsyn keeps task ids, and tasks carry them
-        entry.id = str(uuid.uuid5(ENTRY_NAMESPACE, f"{publish_id}|{entry.id}"))
+        entry.id = _stable_id(f"{publish_id}|{entry.id}")
     plan = Plan(
         publish_id=publish_id,
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
@@ -112,7 +112,13 @@ def _item_key(item: CollectedItem) -> str:
 
 
 def _entry_id(item: CollectedItem) -> str:
-    return str(uuid.uuid5(ENTRY_NAMESPACE, _item_key(item)))
+    return _item_key(item)  # made unique per publish (and UUID-shaped) once the publish id is known
+
+
+def _stable_id(text: str) -> str:
+    """A UUID-shaped id derived from text (accsyn task ids are UUID strings); cheaper than uuid5."""
+    h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _resolve_item(

@@ -247,7 +247,10 @@ def check_portability(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
 def _all_portable(entry) -> bool:
     """True when no destination of the entry has a portability issue (checked per folder and name)."""
     if not entry.members:
-        return not entry.sizes or not paths.portability_issues(entry.destination)
+        dest = entry.destination
+        if len(dest) <= paths.WINDOWS_MAX_PATH and paths.plain_name(dest):
+            return True  # the cheap scan settles most single files without the full check
+        return not entry.sizes or not paths.portability_issues(dest)
     folder = entry.destination_dir or ""
     if folder and paths.portability_issues(folder):
         return False
