@@ -9,15 +9,14 @@ from __future__ import annotations
 import hashlib
 import operator
 import os
-import sqlite3
 import threading
-import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby, repeat
-from pathlib import Path
 from typing import NamedTuple
+
+from vendor_publish.sqlite_cache import SqliteCache, retry
 
 ALGORITHM = "sha256"
 CHUNK = 1 << 20
@@ -62,7 +61,7 @@ def file_digest(path: str, buffer: bytearray | None = None) -> str:
     return h.hexdigest()
 
 
-class DigestCache:
+class DigestCache(SqliteCache):
     """A digest cache keyed on (path, size, mtime, inode), shared safely between processes.
 
     SQLite in WAL mode with a generous busy timeout: two publishes at once (a batch beside the
@@ -70,29 +69,14 @@ class DigestCache:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
-                "inode INTEGER, algorithm TEXT, digest TEXT)"
-            )
+        super().__init__(path, (
+            "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+            "inode INTEGER, algorithm TEXT, digest TEXT)",
             # One row per big folder (a frame sequence): the digests of all its files, valid while
             # the signature of their (path, size, mtime, inode) keys is unchanged.
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS folder_digests (folder TEXT, algorithm TEXT, signature TEXT, "
-                "digests TEXT, PRIMARY KEY (folder, algorithm))"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+            "CREATE TABLE IF NOT EXISTS folder_digests (folder TEXT, algorithm TEXT, signature TEXT, "
+            "digests TEXT, PRIMARY KEY (folder, algorithm))",
+        ))
 
     def lookup(self, keys: Sequence[FileKey]) -> dict[str, str]:
         """Digests known for these exact file versions, by path."""
@@ -105,7 +89,7 @@ class DigestCache:
         rest: list[FileKey] = []
         stale = False
         for folder, group in _big_folders(keys, rest):
-            row = _retry(lambda: db.execute(
+            row = retry(lambda: db.execute(
                 "SELECT signature, digests FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
             ).fetchone())
             chunks = split_digests(row[1], len(group)) if row is not None and row[0] == _signature(group) else None
@@ -125,7 +109,7 @@ class DigestCache:
         for start in range(0, len(keys), LOOKUP_BATCH):
             batch = keys[start : start + LOOKUP_BATCH]
             marks = ",".join("?" * len(batch))
-            rows = _retry(
+            rows = retry(
                 lambda: db.execute(
                     f"SELECT path, size, mtime_ns, inode, digest FROM digests WHERE algorithm=? AND path IN ({marks})",
                     [ALGORITHM, *(k.path for k in batch)],
@@ -137,7 +121,7 @@ class DigestCache:
     def folder_digests(self, folder: str, signature: str, count: int) -> list[str] | None:
         """The digests of a folder's ``count`` files from its own row, if its signature is ``signature``."""
         db = self._connect()
-        row = _retry(lambda: db.execute(
+        row = retry(lambda: db.execute(
             "SELECT signature, digests FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
         ).fetchone())
         return split_digests(row[1], count) if row is not None and row[0] == signature else None
@@ -145,20 +129,7 @@ class DigestCache:
     def store(self, items: Iterable[tuple[FileKey, str]]) -> None:
         """Remember digests (one transaction, retried if another process holds the lock)."""
         rows = [(k.path, k.size, k.mtime_ns, k.inode, ALGORITHM, d) for k, d in items]
-        if not rows:
-            return
-        db = self._connect()
-
-        def write() -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO digests VALUES (?,?,?,?,?,?)", rows)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
-        _retry(write)
+        self.write("INSERT OR REPLACE INTO digests VALUES (?,?,?,?,?,?)", rows)
 
     def remember_folders(self, keys: Sequence[FileKey], digests: dict[str, str]) -> None:
         """Keep one row per big folder whose files all have digests (unchanged rows are left alone)."""
@@ -168,31 +139,12 @@ class DigestCache:
             if not all(k.path in digests for k in group):
                 continue
             signature = _signature(group)
-            old = _retry(lambda: db.execute(
+            old = retry(lambda: db.execute(
                 "SELECT signature FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
             ).fetchone())
             if old is None or old[0] != signature:
                 rows.append((folder, ALGORITHM, signature, "\n".join(digests[k.path] for k in group)))
-        if not rows:
-            return
-
-        def write() -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO folder_digests VALUES (?,?,?,?)", rows)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
-        _retry(write)
-
-    def close(self) -> None:
-        """Close this thread's connection."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self.write("INSERT OR REPLACE INTO folder_digests VALUES (?,?,?,?)", rows)
 
 
 def _big_folders(keys: Sequence[FileKey], small: list[FileKey]) -> list[tuple[str, list[FileKey]]]:
@@ -247,17 +199,6 @@ def split_digests(text: str, count: int) -> list[str] | None:
 _PATH = operator.itemgetter(0)
 _FIRST = operator.itemgetter(0)
 _SECOND = operator.itemgetter(1)
-
-
-def _retry(fn: Callable, attempts: int = 20):
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
 
 
 def digest_files(

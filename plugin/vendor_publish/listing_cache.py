@@ -11,41 +11,27 @@ planning at once read and write it safely.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
-from pathlib import Path
 
-from .digests import _retry
+from .sqlite_cache import SqliteCache, retry
 from .sequence_columns import pack_frames, unpack_frames
 
 
-class ListingCache:
+class ListingCache(SqliteCache):
     """Matched names per (folder, pattern) keyed on the folder's (device, inode, mtime)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        super().__init__(path, (
+            "CREATE TABLE IF NOT EXISTS listings (folder TEXT, pattern TEXT, dev INTEGER, inode INTEGER, "
+            "mtime_ns INTEGER, names TEXT, frames BLOB, PRIMARY KEY (folder, pattern))",
+        ))
         self._pending: list[tuple] = []
         self._lock = threading.Lock()
-        self._connect().execute(
-            "CREATE TABLE IF NOT EXISTS listings (folder TEXT, pattern TEXT, dev INTEGER, inode INTEGER, "
-            "mtime_ns INTEGER, names TEXT, frames BLOB, PRIMARY KEY (folder, pattern))"
-        )
-
-    def _connect(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
 
     def get(self, folder: str, pattern: str, st: os.stat_result) -> tuple[list[str], list[int]] | None:
         """(names, frames) remembered for this folder as it is now, or None."""
         db = self._connect()
-        row = _retry(lambda: db.execute(
+        row = retry(lambda: db.execute(
             "SELECT dev, inode, mtime_ns, names, frames FROM listings WHERE folder=? AND pattern=?", (folder, pattern)
         ).fetchone())
         if row is None or tuple(row[:3]) != (st.st_dev, st.st_ino, st.st_mtime_ns):
@@ -64,25 +50,9 @@ class ListingCache:
         """Write the listings remembered since the last flush."""
         with self._lock:
             rows, self._pending = self._pending, []
-        if not rows:
-            return
-        db = self._connect()
-
-        def write() -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO listings VALUES (?,?,?,?,?,?,?)", rows)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
-        _retry(write)
+        self.write("INSERT OR REPLACE INTO listings VALUES (?,?,?,?,?,?,?)", rows)
 
     def close(self) -> None:
         """Write what is pending and close this thread's connection."""
         self.flush()
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        super().close()
