@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from vendor_publish import mapping, sequence_columns, sequences
+from vendor_publish import file_findings, mapping, sequence_columns, sequences
 from vendor_publish.errors import UnsafePathError
 from vendor_publish.models import (
     CollectedItem,
@@ -301,25 +301,9 @@ def _groups() -> set[int]:
 
 
 def _missing(item: CollectedItem, path: str | None = None) -> Finding:
-    path = path or item.path
-    what = {Role.PROJECT: "The project file", Role.OUTPUT: "An output"}.get(item.role, "A file the project uses")
-    return Finding(
-        code="missing-file",
-        severity=Severity.ERROR,
-        message=f"{what} is missing: {path}",
-        path=path,
-        origin=item.origin,
-        fix="Restore the file, fix the path in the project, or remove the reference.",
-    )
+    return file_findings.missing(path or item.path, item.origin, item.role)
 
 
 def _unreadable(item: CollectedItem, path: str, reason: str) -> Finding:
-    return Finding(
-        code="unreadable-file",
-        severity=Severity.ERROR,
-        message=f"Cannot read {path}: {reason}.",
-        path=path,
-        origin=item.origin,
-        fix="Fix the file's permissions so your user can read it.",
-    )
+    return file_findings.unreadable(path, item.origin, reason)
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from vendor_publish import digests as digest_mod
+from vendor_publish import file_findings
 from vendor_publish.errors import PlanChangedError, SubmissionUncertain
 from vendor_publish.job_payload import build_job_payload
 from vendor_publish.manifest import build_manifest, job_metadata_block, manifest_destination, write_manifest
-from vendor_publish.models import Finding, Plan, Severity, SubmissionResult
+from vendor_publish.models import Finding, Plan, SubmissionResult
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,40 +38,13 @@ def recheck(plan: Plan) -> list[Finding]:
             try:
                 st = os.stat(f.source)
             except FileNotFoundError:
-                changed.append(
-                    Finding(
-                        code="vanished-file",
-                        severity=Severity.ERROR,
-                        message=f"File disappeared since the plan was made: {f.source}",
-                        path=f.source,
-                        origin=entry.origin,
-                        fix="Restore it, or plan the publish again.",
-                    )
-                )
+                changed.append(file_findings.vanished(f.source, entry.origin))
                 continue
             except OSError as exc:
-                changed.append(
-                    Finding(
-                        code="unreadable-file",
-                        severity=Severity.ERROR,
-                        message=f"Cannot read {f.source}: {exc.strerror}.",
-                        path=f.source,
-                        origin=entry.origin,
-                        fix="Fix the file's permissions so your user can read it.",
-                    )
-                )
+                changed.append(file_findings.unreadable(f.source, entry.origin, exc.strerror or str(exc)))
                 continue
             if st.st_size != f.size or st.st_mtime_ns != f.mtime_ns:
-                changed.append(
-                    Finding(
-                        code="changed-file",
-                        severity=Severity.ERROR,
-                        message=f"File changed since the plan was made: {f.source}",
-                        path=f.source,
-                        origin=entry.origin,
-                        fix="Plan the publish again so the manifest describes the file as it is now.",
-                    )
-                )
+                changed.append(file_findings.changed(f.source, entry.origin))
     return changed
 
 
