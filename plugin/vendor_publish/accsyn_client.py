@@ -24,6 +24,7 @@ never in a log record, repr or message (service messages are scrubbed of it too)
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import os
@@ -176,7 +177,7 @@ def _ssl_context(verify: Any, env: Mapping[str, str]) -> Any:
                 hint="Point it at a PEM file or certificate directory, or unset it to use the default.",
             )
         try:
-            return ssl.create_default_context(cafile=cafile, capath=capath)
+            return _verifying_context(cafile, capath)
         except (ssl.SSLError, OSError) as exc:
             raise ConfigError(
                 f"The CA bundle {chosen} (from {setting}) cannot be loaded: {exc.__class__.__name__}.",
@@ -184,7 +185,14 @@ def _ssl_context(verify: Any, env: Mapping[str, str]) -> Any:
             ) from None
     import certifi
 
-    return ssl.create_default_context(cafile=certifi.where())
+    return _verifying_context(certifi.where(), None)
+
+
+@functools.lru_cache(maxsize=8)
+def _verifying_context(cafile: str | None, capath: str | None) -> Any:
+    """A verifying SSL context, built once per process and CA bundle: reading the bundle costs
+    ~30 ms, which every click in a host would otherwise pay again (contexts are safe to share)."""
+    return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
 class AccsynClient:
