@@ -76,7 +76,7 @@ def summary_lines(plan: Plan) -> list[str]:
 
 
 def format_plan(plan: Plan, *, verbose: bool = False) -> str:
-    """The whole plan as text: files by role with destinations, findings, totals."""
+    """The whole plan as text: entries by role with destinations, findings, totals (verbose: every file and finding)."""
     out = header_lines(plan)
     for role in Role:
         entries = [e for e in plan.entries if e.role is role]
@@ -84,7 +84,10 @@ def format_plan(plan: Plan, *, verbose: bool = False) -> str:
             continue
         out.append("")
         out.append(f"{ROLE_TITLES[role]}:")
-        out.extend("  " + entry_line(e) for e in entries)
+        for e in entries:
+            out.append("  " + entry_line(e))
+            if verbose and e.members:  # every file of a sequence or folder, on request
+                out.extend(f"      {f.source}  ->  {f.destination}  ({human_size(f.size)})" for f in e.files())
     findings = plan.findings if verbose else summarise(plan.findings)
     if findings:
         out.append("")

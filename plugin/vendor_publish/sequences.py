@@ -390,7 +390,8 @@ def judge(
         result.findings.append(_finding(
             "sequence-incomplete" if explicit else "sequence-gaps",
             Severity.ERROR if explicit else Severity.WARNING,
-            f"{result.missing_count} {noun} of {pattern.name!r} are missing: {_short(result.missing_runs)}.",
+            f"{result.missing_count} {noun if result.missing_count != 1 else noun[:-1]} of {pattern.name!r} "
+            f"{'are' if result.missing_count != 1 else 'is'} missing: {_short(result.missing_runs)}.",
             pattern, f"Render or copy the missing {noun}, or narrow the range in the project."))
 
 
