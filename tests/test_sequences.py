@@ -160,7 +160,7 @@ def test_expand_udim_missing_tile(tmp_path: Path) -> None:
     assert m.missing == [] and m.findings == []  # gaps between tiles are normal
     m = expand(p, expected=[1001, 1002, 1003, 1011])
     assert m.missing == [1003]
-    assert m.findings[0].code == "sequence-incomplete" and "tiles" in m.findings[0].message
+    assert m.findings[0].code == "sequence-incomplete" and "1 tile of" in m.findings[0].message
 
 
 def test_expand_uvtile(tmp_path: Path) -> None:
