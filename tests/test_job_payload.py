@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from projects import USER, geoscan_profile, tutorial_project, write
 
-from vendor_publish.generic import collect_paths
 from vendor_publish.job_payload import build_job_payload, entry_tasks
 from vendor_publish.models import CollectedItem, Collection, EntryKind, Role
 from vendor_publish.planner import PlanContext, build_plan

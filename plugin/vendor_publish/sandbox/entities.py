@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from vendor_publish.sandbox import query as q
 from vendor_publish.sandbox.core import ID_RE, Core, key_digest, normalise_role
-from vendor_publish.sandbox.errors import ApiError, bad_request, forbidden, not_found
+from vendor_publish.sandbox.errors import bad_request, forbidden, not_found
 from vendor_publish.sandbox.paths import clean_rel
 from vendor_publish.sandbox.store import new_id, now
 

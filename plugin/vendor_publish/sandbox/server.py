@@ -202,7 +202,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         t0 = time.monotonic()
-        core = self.server.core
         path = urllib.parse.urlsplit(self.path).path.rstrip("/")
         body = self._read_body()
         uri = "?"
