@@ -38,16 +38,20 @@ def finding_lines(finding: Finding) -> list[str]:
     return lines
 
 
+def entry_label(entry, source: str | None = None) -> str:
+    """What an entry is, as every view names it: the path (or ``source`` as shown), its frames, its count."""
+    source = entry.source if source is None else source
+    if entry.kind is EntryKind.SEQUENCE:
+        return f"{source} [{compact(entry.frames or [])}] ({plural(entry.count, 'file')})"
+    if entry.kind is EntryKind.FOLDER:
+        return f"{source}/ ({plural(entry.count, 'file')})"
+    return source
+
+
 def entry_line(entry) -> str:
     """One plan entry: what, how many, how big, where it goes."""
-    if entry.kind is EntryKind.SEQUENCE:
-        what = f"{entry.source} [{compact(entry.frames or [])}] ({plural(entry.count, 'file')})"
-    elif entry.kind is EntryKind.FOLDER:
-        what = f"{entry.source}/ ({plural(entry.count, 'file')})"
-    else:
-        what = entry.source
     mark = "  " if entry.included else "- "
-    return f"{mark}{what}  ->  {entry.destination}  ({human_size(entry.size)})"
+    return f"{mark}{entry_label(entry)}  ->  {entry.destination}  ({human_size(entry.size)})"
 
 
 def header_lines(plan: Plan) -> list[str]:

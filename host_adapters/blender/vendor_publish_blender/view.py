@@ -6,9 +6,8 @@ import os
 from dataclasses import dataclass
 
 from vendor_publish import paths
-from vendor_publish.models import EntryKind, Plan, PlanEntry, Role
-from vendor_publish.report import ROLE_TITLES, finding_lines, format_plan, human_size
-from vendor_publish.sequences import compact
+from vendor_publish.models import Plan, PlanEntry, Role
+from vendor_publish.report import ROLE_TITLES, entry_label, finding_lines, format_plan, human_size
 from vendor_publish.validation import summarise
 
 #: Rows shown per role; a scene with 1,000 images gets a count line for the rest (the CLI lists all).
@@ -68,11 +67,7 @@ def _what(entry: PlanEntry, root: str) -> str:
     source = entry.source
     if paths.is_within(source, root) and os.path.normcase(source) != os.path.normcase(root):
         source = os.path.relpath(source, root)
-    if entry.kind is EntryKind.SEQUENCE:
-        return f"{source} [{compact(entry.frames or [])}] ({entry.count} files)"
-    if entry.kind is EntryKind.FOLDER:
-        return f"{source}/ ({entry.count} files)"
-    return source
+    return entry_label(entry, source)
 
 
 def _row(entry: PlanEntry, root: str) -> Row:

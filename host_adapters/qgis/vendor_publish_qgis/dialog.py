@@ -24,7 +24,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 from vendor_publish import report
-from vendor_publish.models import EntryKind, Plan, Role, Severity
+from vendor_publish.models import Plan, Role, Severity
 from vendor_publish.validation import set_included, summarise, totals
 
 SEVERITY_COLOURS = {Severity.ERROR: QColor(178, 34, 34), Severity.WARNING: QColor(184, 134, 11),
@@ -41,12 +41,7 @@ def _shown_source(source: str, project_root: str) -> str:
 
 
 def _what(entry: Any, project_root: str) -> str:
-    source = _shown_source(entry.source, project_root)
-    if entry.kind is EntryKind.FOLDER:
-        return f"{source}/ ({entry.count} files)"
-    if entry.kind is EntryKind.SEQUENCE:
-        return f"{source} ({entry.count} files)"
-    return source
+    return report.entry_label(entry, _shown_source(entry.source, project_root))
 
 
 def _shown_destination(destination: str, upload_root: str) -> str:
