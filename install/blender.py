@@ -134,16 +134,18 @@ def extensions_dir(blender: str | None = None) -> Path:
 
 def install_built(built: Path, *, blender: str | None = None) -> Path:
     """Copy a built extension into the user's repository and enable it (preferences saved)."""
-    target = extensions_dir(blender) / EXTENSION_ID
+    return _copy_and_enable(built, extensions_dir(blender) / EXTENSION_ID, (
+        f"addon_utils.extensions_refresh(ensure_wheels=True, addon_modules_pending=[{MODULE!r}])\n"
+        f"mod = addon_utils.enable({MODULE!r}, default_set=True, handle_error=lambda e: (_ for _ in ()).throw(e))\n"
+        "assert mod is not None, 'extension did not enable'\n"), blender)
+
+
+def _copy_and_enable(built: Path, target: Path, enable: str, blender: str | None) -> Path:
+    """Replace ``target`` with ``built``, run ``enable`` inside that Blender and save its preferences."""
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(built, target)
-    _blender_code(
-        "import bpy, addon_utils\n"
-        f"addon_utils.extensions_refresh(ensure_wheels=True, addon_modules_pending=[{MODULE!r}])\n"
-        f"mod = addon_utils.enable({MODULE!r}, default_set=True, handle_error=lambda e: (_ for _ in ()).throw(e))\n"
-        "assert mod is not None, 'extension did not enable'\n"
-        "bpy.ops.wm.save_userpref()\n", blender)
+    _blender_code("import bpy, addon_utils\n" + enable + "bpy.ops.wm.save_userpref()\n", blender)
     return target
 
 
@@ -205,16 +207,9 @@ def _legacy_addons_dir(blender: str | None) -> Path:
 
 
 def _install_legacy(built: Path, blender: str | None) -> Path:
-    target = _legacy_addons_dir(blender) / EXTENSION_ID
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(built, target)
-    _blender_code(
-        "import bpy, addon_utils\n"
+    return _copy_and_enable(built, _legacy_addons_dir(blender) / EXTENSION_ID, (
         f"mod = addon_utils.enable({EXTENSION_ID!r}, default_set=True, handle_error=lambda e: (_ for _ in ()).throw(e))\n"
-        "assert mod is not None, 'add-on did not enable'\n"
-        "bpy.ops.wm.save_userpref()\n", blender)
-    return target
+        "assert mod is not None, 'add-on did not enable'\n"), blender)
 
 
 def _uninstall_legacy(blender: str | None) -> bool:

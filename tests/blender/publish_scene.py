@@ -14,17 +14,10 @@ import sys
 
 import bpy
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from build_scenes import png  # noqa: E402  (the same PNG writer as the collection scenes)
 
-def png(path: str, color: tuple[float, float, float, float] = (0.8, 0.5, 0.2, 1)) -> str:
-    """A real 4x4 PNG written by Blender."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    img = bpy.data.images.new("_png_writer", 4, 4)
-    img.pixels[:] = list(color) * 16
-    img.filepath_raw = path
-    img.file_format = "PNG"
-    img.save()
-    bpy.data.images.remove(img)
-    return path
+
 
 
 def textured(name: str, image: bpy.types.Image) -> None:
@@ -56,7 +49,7 @@ def build(folder: str, name: str, images: int = 0) -> dict:
     os.makedirs(folder, exist_ok=True)
     blend = os.path.join(folder, f"{name}.blend")
     bpy.ops.wm.save_as_mainfile(filepath=blend)  # first, so '//' paths resolve while building
-    wood = bpy.data.images.load(png(os.path.join(folder, "tex", "wood.png")))
+    wood = bpy.data.images.load(png(os.path.join(folder, "tex", "wood.png"), (0.8, 0.5, 0.2, 1)))
     wood.filepath = "//tex/wood.png"
     textured("Floor", wood)
     for tile in (1001, 1002):
