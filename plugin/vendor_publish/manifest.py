@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from vendor_publish import __version__
@@ -24,9 +25,10 @@ def manifest_destination(plan: Plan) -> str:
     return f"{plan.upload_root}/{MANIFEST_DIR}/{plan.job_code}.{plan.publish_id}.json"
 
 
-def build_manifest(plan: Plan, digests: dict[str, str] | None = None) -> Manifest:
-    """Describe every included file of the plan, with digests where known."""
+def build_manifest(plan: Plan, digests: Mapping[str, str] | None = None) -> Manifest:
+    """Describe every included file of the plan, with digests where known (by path, or a ``PlanDigests``)."""
     digests = digests or {}
+    for_entry = getattr(digests, "for_entry", None)
     files: list[ManifestFile] = []
     project_destination = None
     dictated = plan.publish_workflow.paths if plan.publish_workflow else {}
@@ -34,7 +36,8 @@ def build_manifest(plan: Plan, digests: dict[str, str] | None = None) -> Manifes
         if not entry.included:
             continue
         cut = len(entry.destination_dir) + 1 if entry.members and entry.destination_dir else 0
-        for f in entry.files():
+        known = for_entry(entry) if for_entry is not None else [digests.get(p) for p in entry.sources()]
+        for f, digest in zip(entry.files(), known):
             if entry.role is Role.PROJECT:
                 project_destination = f.destination
             files.append(
@@ -43,7 +46,7 @@ def build_manifest(plan: Plan, digests: dict[str, str] | None = None) -> Manifes
                     source=f.source,
                     destination=f.destination,
                     size=f.size,
-                    digest=digests.get(f.source, f.digest),
+                    digest=digest or f.digest,
                     origin=entry.origin,
                     mapping=entry.mapping,
                     frame=f.frame,

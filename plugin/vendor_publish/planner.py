@@ -104,7 +104,9 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
         entries=resolved.entries,
         findings=resolved.findings,
     )
-    return validate(plan, context.profile)
+    # The listing cache also remembers name rules' clean verdicts (a plain Listings may not).
+    verdicts = context.listings if hasattr(context.listings, "clean_keys") else None
+    return validate(plan, context.profile, verdicts=verdicts)
 
 
 def _item_key(item: CollectedItem) -> str:

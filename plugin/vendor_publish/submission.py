@@ -9,12 +9,10 @@ created, by the publish id in the job's metadata, and does not create another.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
 from collections.abc import Callable
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +22,7 @@ from vendor_publish.errors import PlanChangedError, SubmissionUncertain
 from vendor_publish.job_payload import build_job_payload
 from vendor_publish.manifest import build_manifest, job_metadata_block, manifest_destination, write_manifest
 from vendor_publish.models import Finding, Plan, SubmissionResult
-
-Progress = Callable[[str, int, int], None]
+from vendor_publish.plan_digests import Progress, compute_digests
 
 
 def recheck(plan: Plan) -> list[Finding]:
@@ -46,86 +43,6 @@ def recheck(plan: Plan) -> list[Finding]:
             if st.st_size != f.size or st.st_mtime_ns != f.mtime_ns:
                 changed.append(file_findings.changed(f.source, entry.origin))
     return changed
-
-
-def compute_digests(
-    plan: Plan,
-    cache: digest_mod.DigestCache | None,
-    *,
-    progress: Progress | None = None,
-    cancelled: Callable[[], bool] | None = None,
-) -> dict[str, str]:
-    """Digest every included file (the cache spares files read before)."""
-    # As in build_plan: 200,000 keys and digests are acyclic; the cyclic collector would rescan
-    # the whole plan over and over while they are made, so it waits until the end.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return _compute_digests(plan, cache, progress=progress, cancelled=cancelled)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _compute_digests(
-    plan: Plan,
-    cache: digest_mod.DigestCache | None,
-    *,
-    progress: Progress | None,
-    cancelled: Callable[[], bool] | None,
-) -> dict[str, str]:
-    entries = [e for e in plan.entries if e.included]
-    found: dict[str, str] = {}
-    served = _from_folder_rows(entries, cache, found) if cache is not None else set()
-    keys: list[digest_mod.FileKey] = []
-    for i, entry in enumerate(entries):
-        if i in served:
-            continue
-        sources = entry.sources()
-        inodes = entry.inodes
-        if len(inodes) < len(sources):  # a plan saved without inodes: 0 never matches a cached row
-            inodes = [*inodes, *[0] * (len(sources) - len(inodes))]
-        # Columns zipped straight into keys: no PlanFile per file on a 200,000-file re-publish.
-        rows = zip(sources, entry.sizes, entry.mtimes_ns, inodes)
-        keys.extend(map(tuple.__new__, repeat(digest_mod.FileKey), rows))
-    if not keys:
-        return found
-    report = (lambda done, total: progress("digest", done, total)) if progress else None
-    found.update(digest_mod.digest_files(keys, cache=cache, progress=report, cancelled=cancelled))
-    return found
-
-
-def _from_folder_rows(entries: list, cache: digest_mod.DigestCache, found: dict[str, str]) -> set[int]:
-    """Serve whole entries from the cache's per-folder rows without a key per file; their indexes.
-
-    An entry qualifies when its files are plain names directly in its source folder and no
-    other entry has a file in that folder: then the folder's row covers exactly its files, in
-    order, and its signature is computed from the entry's columns as ``digest_files`` would.
-    """
-    folders: dict[str, list[int]] = {}
-    for i, entry in enumerate(entries):
-        if entry.members:
-            joined = "\0".join(entry.members)
-            if entry.source_dir and "/" not in joined and "\\" not in joined and (os.name != "nt" or ":" not in joined):
-                folders.setdefault(os.path.join(entry.source_dir, ""), []).append(i)
-                continue
-        for path in entry.sources():
-            folders.setdefault(path[: max(path.rfind("/"), path.rfind("\\")) + 1], []).append(-1)
-    served: set[int] = set()
-    for head, owners in folders.items():
-        if len(owners) != 1 or owners[0] < 0 or not head.endswith(("/", "\\")):
-            continue
-        entry = entries[owners[0]]
-        count = len(entry.members)
-        if count < digest_mod.FOLDER_ROW_MIN or len(entry.sizes) != count or len(entry.inodes) != count:
-            continue
-        joined = head + ("\0" + head).join(entry.members)
-        signature = digest_mod.folder_signature(joined, entry.sizes, entry.mtimes_ns, entry.inodes)
-        digests = cache.folder_digests(head, signature, count)
-        if digests is not None:
-            found.update(zip(joined.split("\0"), digests))
-            served.add(owners[0])
-    return served
 
 
 def choose_job_code(base: str, existing: list[dict[str, Any]]) -> str:

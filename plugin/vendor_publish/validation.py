@@ -19,6 +19,7 @@ from vendor_publish import mapping, paths
 from vendor_publish.models import Finding, MappingKind, Plan, PlanTotals, Role, Severity
 from vendor_publish.paths import unicode_key
 from vendor_publish.studio import StudioProfile
+from vendor_publish.verdicts import Verdicts, run_remembered
 
 Rule = Callable[[Plan, StudioProfile], Iterable[Finding]]
 EXAMPLES = 3
@@ -283,11 +284,24 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def validate(plan: Plan, profile: StudioProfile, rules: Iterable[Rule] = RULES) -> Plan:
-    """Run every rule, apply the studio's severities, fold repeats and compute totals."""
+#: Rules whose findings about an entry depend on nothing but its names, role and destination
+#: (and the profile): their clean verdicts on big entries may be remembered (``verdicts``).
+NAME_RULES = frozenset({check_naming, check_portability})
+
+
+def validate(
+    plan: Plan, profile: StudioProfile, rules: Iterable[Rule] = RULES, *, verdicts: Verdicts | None = None
+) -> Plan:
+    """Run every rule, apply the studio's severities, fold repeats and compute totals.
+
+    With ``verdicts``, name rules skip big entries they found clean before with the same names.
+    """
     found = list(plan.findings)
     for rule in rules:
-        found.extend(rule(plan, profile))
+        if verdicts is not None and rule in NAME_RULES:
+            found.extend(run_remembered(rule, plan, profile, verdicts))
+        else:
+            found.extend(rule(plan, profile))
     findings = sorted(dict.fromkeys(apply_severities(found, profile)), key=lambda f: -_RANK[f.severity])
     return plan.model_copy(update={"findings": findings, "totals": totals(plan.entries, findings)})
 
