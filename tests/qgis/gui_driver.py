@@ -16,7 +16,7 @@ import qgis.utils
 from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QApplication, QMessageBox, QTreeWidget
+from qgis.PyQt.QtWidgets import QApplication, QMessageBox, QTableView, QTreeWidget
 
 OUT = os.environ["VP_GUI_OUT"]
 SHOT_DIR = os.environ["VP_GUI_SHOTS"]
@@ -91,6 +91,20 @@ def tree_rows(tree):
     return rows
 
 
+def file_rows(view):
+    """The files table as tree_rows shapes it: a role's title row with its file rows as children."""
+    model = view.model()
+    entry_role = Qt.UserRole + 1
+    rows = []
+    for r in range(model.rowCount()):
+        texts = [model.index(r, c).data() or "" for c in range(model.columnCount())]
+        if model.index(r, 0).data(entry_role) is None:
+            rows.append({"text": texts, "children": []})
+        else:
+            rows[-1]["children"].append(texts)
+    return rows
+
+
 def shoot(widget, name):
     path = os.path.join(SHOT_DIR, name)
     widget.grab().save(path)
@@ -146,25 +160,25 @@ def answer_save():
 
 
 def untick_first_optional(dialog):
-    tree = dialog.findChild(QTreeWidget, "vendorPublishFiles")
-    for i in range(tree.topLevelItemCount()):
-        top = tree.topLevelItem(i)
-        for j in range(top.childCount()):
-            row = top.child(j)
-            if row.data(0, Qt.CheckStateRole) is not None:  # only optional entries have a tick box
-                before = dialog.totals.text()
-                row.setCheckState(0, Qt.Unchecked)
-                result["unticked"] = {"row": row.text(0), "before": before, "after": dialog.totals.text(),
-                                      "included": [e.included for e in dialog.current_plan().entries
-                                                   if e.source.endswith(row.text(0))]}
-                return
+    model = dialog.findChild(QTableView, "vendorPublishFiles").model()
+    for r in range(model.rowCount()):
+        cell = model.index(r, 0)
+        if cell.data(Qt.CheckStateRole) is not None:  # only optional entries have a tick box
+            before = dialog.totals.text()
+            text = cell.data()
+            model.setData(cell, Qt.Unchecked, Qt.CheckStateRole)  # what a click on the box does
+            result["unticked"] = {"row": text, "before": before, "after": dialog.totals.text(),
+                                  "box_after": int(model.index(r, 0).data(Qt.CheckStateRole)),
+                                  "included": [e.included for e in dialog.current_plan().entries
+                                               if e.source.endswith(text)]}
+            return
 
 
 def on_dialog(dialog):
     result["click_to_dialog_s"] = round(time.monotonic() - result.pop("t_click"), 3)
     result["steps"].append("dialog")
     result["title"] = dialog.windowTitle()
-    result["files"] = tree_rows(dialog.findChild(QTreeWidget, "vendorPublishFiles"))
+    result["files"] = file_rows(dialog.findChild(QTableView, "vendorPublishFiles"))
     result["findings"] = tree_rows(dialog.findChild(QTreeWidget, "vendorPublishFindings"))
     result["totals"] = dialog.totals.text()
     result["header"] = dialog.header.text()

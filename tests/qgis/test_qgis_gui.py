@@ -144,3 +144,4 @@ def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tm
     unticked = result["unticked"]
     assert unticked["row"].endswith("roads.qml") and unticked["included"] == [False]
     assert unticked["before"] != unticked["after"]
+    assert unticked["box_after"] == 0  # Qt.Unchecked: the table shows the tick the plan now has

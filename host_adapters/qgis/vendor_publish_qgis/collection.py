@@ -14,6 +14,7 @@ from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject
 
 from . import images, sources
 from .refs import finding, item
+from .sidecars import SidecarFinder
 
 HOST = "qgis"
 
@@ -35,36 +36,38 @@ def ordered_layers(project: QgsProject) -> list[Any]:
     return [layers[lid] for lid in order]
 
 
-def embedded_projects(project: QgsProject) -> Iterator[tuple[str, str]]:
+def embedded_projects(project: QgsProject, layers: list[Any] | None = None) -> Iterator[tuple[str, str]]:
     """(source project path, what is embedded) for embedded layers and groups."""
-    for layer in ordered_layers(project):
+    for layer in ordered_layers(project) if layers is None else layers:
         source = project.layerIsEmbedded(layer.id())
         if source:
             yield source, f"layer {layer.name()!r}"
 
     def walk(group: QgsLayerTreeGroup) -> Iterator[tuple[str, str]]:
-        for child in group.children():
-            if isinstance(child, QgsLayerTreeGroup):
-                source = child.customProperty("embedded_project")
-                if child.customProperty("embedded") and source:
-                    yield project.readPath(source), f"group {child.name()!r}"
-                else:
-                    yield from walk(child)
+        # findGroups: only the groups cross into Python, not every layer node of the tree
+        for child in group.findGroups():
+            source = child.customProperty("embedded_project")
+            if child.customProperty("embedded") and source:
+                yield project.readPath(source), f"group {child.name()!r}"
+            else:
+                yield from walk(child)
 
     yield from walk(project.layerTreeRoot())
 
 
-def iter_refs(project: QgsProject) -> Iterator[tuple[str, dict[str, Any]]]:
+def iter_refs(project: QgsProject, files: SidecarFinder | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``("item", dict)`` / ``("finding", dict)`` pairs, one layer or layout at a time."""
+    files = files or SidecarFinder()  # folder listings shared by every layer of this collection
     project_file = project.fileName()
-    for source, what in embedded_projects(project):
+    layers = ordered_layers(project)
+    for source, what in embedded_projects(project, layers):
         yield "item", item(os.path.abspath(source), f"{what} embedded from another project", "embedded project")
     resolver = project.pathResolver()
-    for layer in ordered_layers(project):
+    for layer in layers:
         embedded = project.layerIsEmbedded(layer.id()) or None
         label = sources.layer_origin_of(layer, embedded)
         try:
-            yield from sources.layer_refs(layer, embedded and os.path.basename(embedded))
+            yield from sources.layer_refs(layer, embedded and os.path.basename(embedded), files)
             yield from images.image_refs(images.visited_paths(layer), label, resolver)
         except Exception as exc:  # one odd layer must not end the scan
             yield "finding", _unreadable(label, exc)
@@ -82,12 +85,12 @@ def iter_refs(project: QgsProject) -> Iterator[tuple[str, dict[str, Any]]]:
             yield "item", item(aux, "auxiliary storage (labels moved by hand, ...)", "auxiliary storage")
 
 
-def collect_raw(project: QgsProject) -> dict[str, Any]:
+def collect_raw(project: QgsProject, files: SidecarFinder | None = None) -> dict[str, Any]:
     """The loaded project's collection as a JSON-ready dict; duplicates are reported once."""
     items: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for kind, value in iter_refs(project):
+    for kind, value in iter_refs(project, files):
         if kind == "item":
             key = (value["role"], os.path.normcase(value["path"]))
             first = seen.get(key)

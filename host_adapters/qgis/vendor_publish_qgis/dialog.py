@@ -1,8 +1,9 @@
 """The publish dialog: the core's plan as QGIS's own Qt shows it (main thread only).
 
-Files grouped by role with their destinations, the findings, a comment, the totals. Optional
-entries can be unticked; blocking findings disable Publish. All wording comes from
-``vendor_publish.report``, so the dialog and the CLI say the same things.
+Files grouped by role with their destinations (``plan_model``: rows are drawn only when on
+screen), the findings, a comment, the totals. Optional entries can be unticked; blocking
+findings disable Publish. All wording comes from ``vendor_publish.report``, so the dialog and
+the CLI say the same things.
 """
 
 from __future__ import annotations
@@ -19,35 +20,19 @@ from qgis.PyQt.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QSplitter,
+    QTableView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
 )
 from vendor_publish import report
-from vendor_publish.models import Plan, Role, Severity
+from vendor_publish.models import Plan, Severity
 from vendor_publish.validation import set_included, summarise, totals
+
+from .plan_model import PlanFilesModel
 
 SEVERITY_COLOURS = {Severity.ERROR: QColor(178, 34, 34), Severity.WARNING: QColor(184, 134, 11),
                     Severity.INFO: QColor(90, 90, 90)}
-ENTRY_ROLE = Qt.UserRole + 1
-
-
-def _shown_source(source: str, project_root: str) -> str:
-    """A source relative to the project root when inside it (the tooltip keeps the full path)."""
-    root = project_root.rstrip("/\\")
-    if source.startswith(root) and source[len(root):len(root) + 1] in ("/", "\\"):
-        return source[len(root) + 1:]
-    return source
-
-
-def _what(entry: Any, project_root: str) -> str:
-    return report.entry_label(entry, _shown_source(entry.source, project_root))
-
-
-def _shown_destination(destination: str, upload_root: str) -> str:
-    """The destination under the upload folder the header names."""
-    prefix = upload_root.rstrip("/") + "/"
-    return destination[len(prefix):] if destination.startswith(prefix) else destination
 
 
 def summary_lines(plan: Plan) -> list[str]:
@@ -77,11 +62,18 @@ class PlanDialog(QDialog):
             self.note.setStyleSheet("font-weight: bold")
             layout.addWidget(self.note)
         splitter = QSplitter(Qt.Vertical)
-        self.files = QTreeWidget()
+        self.files = QTableView()
         self.files.setObjectName("vendorPublishFiles")
-        self.files.setHeaderLabels(["File (in the project root unless a full path)",
-                                    f"Destination (under {plan.upload_root}/)", "Size"])
-        self.files.header().setSectionResizeMode(0, QHeaderView.Interactive)
+        self.model = PlanFilesModel(plan, self.files)
+        self.files.setModel(self.model)
+        self.files.verticalHeader().hide()
+        # fixed row heights: the view never asks every row for its size
+        self.files.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
+        self.files.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.files.setShowGrid(False)
+        self.files.setSelectionBehavior(QTableView.SelectRows)
+        self.files.setWordWrap(False)
+        self.files.horizontalHeader().setStretchLastSection(True)
         self.files.setColumnWidth(0, 440)
         self.files.setColumnWidth(1, 380)
         splitter.addWidget(self.files)
@@ -111,35 +103,10 @@ class PlanDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self._fill()
-        self.files.itemChanged.connect(self._ticked)
+        self.model.ticked.connect(self._ticked)
         self.export_layouts.toggled.connect(self._refresh_totals)
 
     def _fill(self) -> None:
-        self.files.blockSignals(True)
-        for role in Role:
-            entries = [e for e in self.plan.entries if e.role is role]
-            if not entries:
-                continue
-            size = sum(e.size for e in entries)
-            group = QTreeWidgetItem([f"{report.ROLE_TITLES[role]} ({len(entries)})", "", report.human_size(size)])
-            group.setFirstColumnSpanned(False)
-            self.files.addTopLevelItem(group)
-            for entry in entries:
-                row = QTreeWidgetItem([_what(entry, self.plan.project_root),
-                                       _shown_destination(entry.destination, self.plan.upload_root),
-                                       report.human_size(entry.size)])
-                row.setToolTip(1, f"{self.plan.share}/{entry.destination}")
-                row.setData(0, ENTRY_ROLE, entry.id)
-                tip = entry.origin or ""
-                row.setToolTip(0, f"{entry.source}\nfrom: {tip}" if tip else entry.source)
-                if entry.optional:
-                    row.setFlags(row.flags() | Qt.ItemIsUserCheckable)
-                    row.setCheckState(0, Qt.Checked if entry.included else Qt.Unchecked)
-                else:  # required files cannot be left out
-                    row.setFlags(row.flags() & ~Qt.ItemIsUserCheckable)
-                group.addChild(row)
-            group.setExpanded(True)
-        self.files.blockSignals(False)
         self._fill_findings()
 
     def _fill_findings(self) -> None:
@@ -157,17 +124,14 @@ class PlanDialog(QDialog):
             self.findings.addTopLevelItem(QTreeWidgetItem(["No findings."]))
         self._refresh_totals()
 
-    def _ticked(self, row: QTreeWidgetItem, column: int) -> None:
-        entry_id = row.data(0, ENTRY_ROLE)
-        if entry_id is None:
-            return
-        included = row.checkState(0) == Qt.Checked
+    def _ticked(self, entry_id: str, included: bool) -> None:
         if self.profile is not None:  # findings of a left-out file go, the studio's rules run again
             self.plan = set_included(self.plan, self.profile, {entry_id: included})
             self._fill_findings()
         else:
             entries = [e.model_copy(update={"included": included}) if e.id == entry_id else e for e in self.plan.entries]
             self.plan = self.plan.model_copy(update={"entries": entries, "totals": totals(entries, self.plan.findings)})
+        self.model.set_plan(self.plan)
         self._refresh_totals()
 
     def _refresh_totals(self, *_: Any) -> None:

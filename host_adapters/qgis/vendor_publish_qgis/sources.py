@@ -2,8 +2,9 @@
 
 A layer is file-backed when ``QgsProviderRegistry.decodeUri(provider, source)`` gives a
 ``path``; a source inside a GDAL ``/vsizip/`` (or ``/vsitar/``...) archive is the archive. The
-files that travel with it come from ``QgsFileUtils.sidecarFilesForPath`` (GDAL's own list
-misses ``.cpg``). Sources with no path are remote or in memory and become findings; the source
+files that travel with it are QGIS's sidecars (``QgsFileUtils.sidecarFilesForPath``'s rules,
+tested against one folder listing: see ``sidecars``; GDAL's own list misses ``.cpg``), a
+GeoPackage's write-ahead log and a VRT's sources (``companions``). Sources with no path are remote or in memory and become findings; the source
 string itself never appears in a finding, as database URIs can carry passwords.
 """
 
@@ -14,10 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from qgis.core import QgsDataSourceUri, QgsFileUtils, QgsMapLayer, QgsProviderRegistry
+from qgis.core import QgsDataSourceUri, QgsMapLayer, QgsProviderRegistry
 
+from . import companions
 from .refs import finding, item, layer_origin
+from .sidecars import SidecarFinder
 
+#: How deep VRTs that read other VRTs are followed.
+VRT_DEPTH = 4
 #: GDAL virtual file systems that read over the network: the source is not a local file.
 REMOTE_VSI = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs",
               "/vsihdfs")
@@ -93,8 +98,10 @@ def remote_where(parts: dict[str, Any]) -> str:
     return "a remote server"
 
 
-def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None,
+               files: SidecarFinder | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``("item", dict)`` / ``("finding", dict)`` pairs for one layer's data."""
+    files = files or SidecarFinder()
     name = layer.name()
     provider = layer.providerType()
     origin = layer_origin(name, provider, embedded_from)
@@ -107,7 +114,7 @@ def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None) -> Iterator
     if path is None:
         yield from _not_a_file(layer, parts, origin)
         return
-    exists = os.path.isfile(path)
+    exists = files.is_file(path)
     if not layer.isValid():
         if not exists:
             yield "finding", finding(
@@ -125,18 +132,33 @@ def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None) -> Iterator
     yield "item", item(path, origin, kind)
     if not exists:
         return
-    for sidecar in sorted(QgsFileUtils.sidecarFilesForPath(path)):
-        yield "item", item(sidecar, origin, "sidecar")
-    for style in _styles_beside(path):
+    yield from _travelling_with(path, origin, files)
+    for style in files.beside(path, STYLE_SUFFIXES):
         yield "item", item(style, origin, "style", optional=True)
 
 
-def _styles_beside(path: str) -> Iterator[str]:
-    stem = os.path.splitext(path)[0]
-    for candidate in {stem, path}:
-        for suffix in STYLE_SUFFIXES:
-            if os.path.isfile(candidate + suffix):
-                yield candidate + suffix
+def _travelling_with(path: str, origin: str, files: SidecarFinder, depth: int = 0,
+                     seen: set[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Sidecars, a database's write-ahead log, a VRT's sources (and theirs) of an existing file."""
+    for sidecar in files.sidecars(path):
+        yield "item", item(sidecar, origin, "sidecar")
+    if companions.is_sqlite(path) and files.is_file(companions.wal_of(path)):
+        yield "item", item(companions.wal_of(path), origin, "write-ahead log (edits not yet in the database)")
+    if not companions.is_vrt(path) or depth >= VRT_DEPTH:
+        return
+    seen = seen if seen is not None else {path}
+    names, problems = companions.vrt_sources(path)
+    for what, fix in problems:
+        yield "finding", finding("vrt-source", "warning", f"The VRT {path} used by {origin} {what}.",
+                                 path=path, origin=origin, fix=fix)
+    for name in names:
+        source = local_file({"path": name})
+        if source is None or source in seen:
+            continue  # a network source, or a file already listed
+        seen.add(source)
+        yield "item", item(source, f"{origin} through {os.path.basename(path)}", "VRT source")
+        if files.is_file(source):  # a missing one is the planner's finding
+            yield from _travelling_with(source, origin, files, depth + 1, seen)
 
 
 def _not_a_file(layer: QgsMapLayer, parts: dict[str, Any], origin: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -1,0 +1,155 @@
+"""The files that travel with a data file, as QGIS decides, found with one listing per folder.
+
+``QgsFileUtils.sidecarFilesForPath`` asks every file-based provider for its candidates
+(``QgsProviderMetadata.sidecarFilesForUri``: about 20 names for a shapefile) and stats each
+one: 500 layers cost 10,000 stats and 4,000 provider calls. QGIS stays the authority on what a
+sidecar is, but the candidates only depend on the file's suffix, so we ask the providers once
+per suffix (a "template": the tails QGIS appends to the name's stem) and test the candidates
+against a listing of the folder, made once per collection. Anything the template cannot
+express, and any folder that cannot be listed, goes to ``sidecarFilesForPath`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from qgis.core import QgsFileUtils, QgsProviderMetadata, QgsProviderRegistry
+
+#: Probe names: QGIS's candidates for both must be "stem + the same tails", or we do not trust
+#: the template (e.g. a provider that cut the name at its first dot instead of its last).
+PROBE_STEMS = ("vpprobe", "vp.probe")
+
+
+def _providers() -> list[QgsProviderMetadata]:
+    """The providers ``sidecarFilesForPath`` consults: the file-based ones."""
+    registry = QgsProviderRegistry.instance()
+    found = []
+    for key in registry.providerList():
+        metadata = registry.providerMetadata(key)
+        if metadata is not None and metadata.providerCapabilities() & QgsProviderMetadata.FileBasedUris:
+            found.append(metadata)
+    return found
+
+
+def _split(path: str) -> tuple[str, str, str] | None:
+    """(folder, stem, suffix) as QFileInfo cuts a name (at its last dot); None for odd names."""
+    folder, name = os.path.split(path)
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or not suffix:  # no suffix, ".name", "name.": QGIS's own call decides
+        return None
+    return folder, stem, suffix
+
+
+class SidecarFinder:
+    """Sidecars, style files and existence of data files for one collection (main thread)."""
+
+    def __init__(self) -> None:
+        self._providers: list[QgsProviderMetadata] | None = None
+        self._tails: dict[str, tuple[str, ...] | None] = {}
+        self._folders: dict[str, dict[str, os.DirEntry] | None] = {}
+        self._folded: dict[str, set[str]] = {}  # casefolded names per listed folder
+        self.listed = 0  # folders listed, for the benchmark's note
+        self.fallbacks = 0  # paths that needed sidecarFilesForPath
+
+    # -- the folder listings ------------------------------------------------------------------
+
+    def _listing(self, folder: str) -> dict[str, os.DirEntry] | None:
+        if folder not in self._folders:
+            try:
+                with os.scandir(folder or ".") as it:
+                    listing = {entry.name: entry for entry in it}
+                self._folders[folder] = listing
+                self._folded[folder] = {name.casefold() for name in listing}
+                self.listed += 1
+            except OSError:  # e.g. a folder we may read files in but not list: stat instead
+                self._folders[folder] = None
+        return self._folders[folder]
+
+    def _exists_in(self, folder: str, name: str) -> bool:
+        """``QFile::exists`` for ``folder/name``, answered by the folder's listing."""
+        listing = self._listing(folder)
+        if listing is None:
+            return os.path.exists(os.path.join(folder, name))
+        entry = listing.get(name)
+        if entry is not None and not entry.is_symlink():
+            return True
+        if entry is None and name.casefold() not in self._folded[folder]:
+            return False
+        # a symlink (is its target there?), or another case on a case-insensitive file system
+        return os.path.exists(os.path.join(folder, name))
+
+    def exists(self, path: str) -> bool:
+        """``QFile::exists``: the path is there (a file or a folder, symlinks followed)."""
+        return self._exists_in(*os.path.split(path))
+
+    def is_file(self, path: str) -> bool:
+        """``os.path.isfile`` from the listing (no stat unless the entry is a symlink)."""
+        return self._is_file_in(*os.path.split(path))
+
+    def _is_file_in(self, folder: str, name: str) -> bool:
+        listing = self._listing(folder)
+        if listing is None:
+            return os.path.isfile(os.path.join(folder, name))
+        entry = listing.get(name)
+        if entry is None:
+            return name.casefold() in self._folded[folder] and os.path.isfile(os.path.join(folder, name))
+        try:
+            return entry.is_file()
+        except OSError:
+            return False
+
+    # -- QGIS's sidecar rules -----------------------------------------------------------------
+
+    def _candidates_from_qgis(self, path: str) -> set[str]:
+        if self._providers is None:
+            self._providers = _providers()
+        found: set[str] = set()
+        for metadata in self._providers:
+            found.update(metadata.sidecarFilesForUri(path))
+        return found
+
+    def _learn(self, folder: str, suffix: str) -> tuple[str, ...] | None:
+        """The tails QGIS appends to a ``<stem>.<suffix>`` file's stem, or None if not that simple."""
+        if not hasattr(QgsProviderMetadata, "sidecarFilesForUri"):  # QGIS < 3.22
+            return None
+        learned: set[tuple[str, ...]] = set()
+        probe_folder = folder.replace("\\", "/")
+        for stem in PROBE_STEMS:
+            tails = []
+            for candidate in self._candidates_from_qgis(f"{probe_folder}/{stem}.{suffix}"):
+                cand_folder, _, cand_name = candidate.replace("\\", "/").rpartition("/")
+                if cand_folder != probe_folder or not cand_name.startswith(stem):
+                    return None
+                tails.append(cand_name[len(stem):])
+            learned.add(tuple(sorted(tails)))
+        return learned.pop() if len(learned) == 1 else None
+
+    def sidecars(self, path: str) -> list[str]:
+        """What ``sorted(QgsFileUtils.sidecarFilesForPath(path))`` returns, found with the listing."""
+        parts = _split(path)
+        listing = self._listing(os.path.dirname(path)) if parts else None
+        if parts is None or listing is None:
+            return self._fallback(path)
+        folder, stem, suffix = parts
+        if suffix not in self._tails:
+            self._tails[suffix] = self._learn(folder, suffix)
+        tails = self._tails[suffix]
+        if tails is None:
+            return self._fallback(path)
+        folded = self._folded[folder]
+        # one set lookup per candidate; the few names that are there get the exact test
+        present = [stem + tail for tail in tails if (stem + tail).casefold() in folded]
+        return sorted(os.path.join(folder, name) for name in present if self._exists_in(folder, name))
+
+    def _fallback(self, path: str) -> list[str]:
+        self.fallbacks += 1
+        return sorted(QgsFileUtils.sidecarFilesForPath(path))
+
+    def beside(self, path: str, suffixes: Iterable[str]) -> list[str]:
+        """Files named ``<path><suffix>`` or ``<path without extension><suffix>`` that exist."""
+        folder, name = os.path.split(path)
+        names = {base + suffix for base in (os.path.splitext(name)[0], name) for suffix in suffixes}
+        if self._listing(folder) is not None:
+            names = {one for one in names if one.casefold() in self._folded[folder]}
+        return sorted(os.path.join(folder, one) for one in names if self._is_file_in(folder, one))

@@ -1,0 +1,57 @@
+"""Sidecars found from folder listings say exactly what QGIS says; a GeoPackage's WAL and a VRT's
+sources travel with them. Runs ``sidecar_cases.py`` in QGIS's own Python."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from qgis_support import HERE, needs_qgis, qgis_env, qgis_python
+
+pytestmark = needs_qgis
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("qgis_sidecars")
+    proc = subprocess.run([qgis_python(), str(HERE / "sidecar_cases.py"), str(root / "cases")],
+                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+                          env=qgis_env({"XDG_RUNTIME_DIR": str(root)}))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_listing_based_sidecars_equal_qgis_sidecar_files_for_path(cases):
+    for case in cases["cases"]:
+        assert case["finder"] == case["qgis"], case["path"]
+        assert case["exists"] == case["real_exists"], case["path"]
+    found = {Path(c["path"]).name: [Path(p).name for p in c["finder"]] for c in cases["cases"]}
+    assert "roads.cpg" in found["roads.shp"] and "roads.shp.xml" in found["roads.shp"]
+    assert "a.b.c.dbf" in found["a.b.c.shp"]  # QGIS cuts the name at its last dot
+    assert found["mixed.shp"] == []  # mixed.DBF is another file on a case-sensitive file system
+    assert found["linked.shp"] == ["linked.cpg", "linked.dbf"]  # a folder counts, a dangling link does not
+    # only names QGIS's rules cannot be learnt for go to sidecarFilesForPath itself
+    assert cases["fallbacks"] == 3  # "noext", ".hidden.shp", "trailing."
+
+
+def test_geopackage_write_ahead_log_travels_with_it(cases):
+    wal = cases["wal"]
+    kinds = dict(map(tuple, wal["items"]))
+    assert wal["gpkg"] in kinds
+    assert kinds[wal["wal"]].startswith("write-ahead log")
+    assert not any(path.endswith("-shm") for path in kinds)  # per-machine index: SQLite rebuilds it
+
+
+def test_vrt_sources_nested_vrts_and_their_sidecars_are_collected(cases):
+    vrt = cases["vrt"]
+    kinds = dict(map(tuple, vrt["items"]))
+    assert kinds[vrt["mosaic"]] == "VRT source"  # read by outer.vrt
+    assert kinds[vrt["near"]] == "VRT source" and kinds[vrt["far"]] == "VRT source"  # relative and absolute
+    assert kinds[vrt["near_aux"]] == "sidecar"
+    findings = {f["path"]: f for f in vrt["findings"] if f["code"] == "vrt-source"}
+    assert set(findings) == {vrt["broken"], vrt["stray"]}
+    assert "relative to the folder GDAL happens to run in" in findings[vrt["stray"]]["message"]
+    assert "could not be read" in findings[vrt["broken"]]["message"]
+    assert all(f["severity"] == "warning" for f in findings.values())
