@@ -58,7 +58,7 @@ def _ready(p: dict[str, Path], **kwargs: Any) -> PublishController:
     while not ctl.collect_step(budget=0.0):  # the smallest step: one item per timer tick
         steps += 1
     assert steps >= 2
-    assert ctl.wait(lambda: ctl.stage is not Stage.PLANNING, timeout=30)
+    assert ctl.wait(lambda: ctl.stage is not Stage.PLANNING and not ctl.access_pending, timeout=30)
     return ctl
 
 
@@ -132,7 +132,14 @@ def test_errors_read_like_the_cli(vendor: dict[str, Path], monkeypatch: pytest.M
 
     monkeypatch.setenv("ACCSYN_API_KEY", "sbx-wrong-key-0000000000000000")
     ctl = _ready(vendor)
-    assert ctl.stage is Stage.FAILED
+    # The plan is shown; the refused login is said in the dialog, and Publish stays disabled.
+    assert ctl.stage is Stage.READY and ctl.access_error is not None
+    lines, blocking = ctl.access_lines()
+    view = build_view(ctl.plan, notes=lines, blocked_by=lines[0])
+    assert blocking and view.blocked and view.disabled_reason.startswith("Publish is disabled. ")
+    assert ctl.publish() is False
+    ctl.close()
+    assert ctl.stage is Stage.FAILED and ctl.outcome.lines[0] == lines[0]
     code = main(["publish", str(vendor["project"]), "--dep", str(vendor["asset"]), "--output", str(vendor["output"]),
                  "--task", TASK, "--yes"])
     err = capsys.readouterr().err
@@ -161,3 +168,71 @@ def test_unreachable_service_keeps_the_publish_in_the_outbox(vendor: dict[str, P
     from vendor_publish.workflow import default_outbox
 
     assert [e.publish_id for e in default_outbox().entries()] == [ctl.plan.publish_id]
+
+
+def _slow_online(monkeypatch: pytest.MonkeyPatch, release: Any, block: bool = False) -> None:
+    """Hold the online check until ``release`` is set; then answer as accsyn would (or with a refusal)."""
+    from vendor_publish import workflow
+    from vendor_publish.models import Finding, Severity
+    from vendor_publish.validation import validate
+
+    real = workflow.check_online
+
+    def held(plan, settings, client):
+        assert release.wait(30)
+        plan = real(plan, settings, client)
+        if not block:
+            return plan
+        refused = Finding(code="no-write-access", severity=Severity.ERROR, message="You may not write to X on share Y.",
+                          fix="Ask the studio to grant write access.")
+        return validate(plan.model_copy(update={"findings": [*plan.findings, refused]}), settings.profile, rules=())
+
+    monkeypatch.setattr(workflow, "check_online", held)
+
+
+def test_plan_shows_before_the_online_check_and_publish_waits_for_it(vendor: dict[str, Path], sandbox: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    release = threading.Event()
+    _slow_online(monkeypatch, release)
+    ctl = PublishController(task=TASK, follow_interval=0.2)
+    ctl.begin(_steps(_collection(vendor)), str(vendor["project"]))
+    while not ctl.collect_step():
+        pass
+    assert ctl.wait(lambda: ctl.stage is Stage.READY, timeout=30)
+    assert ctl.access_pending and "Checking your access" in ctl.access_lines()[0][0]
+    assert ctl.status_text() == "Publish: checking your access at accsyn"
+    notes = [e.id for e in ctl.plan.entries if e.optional]
+    ctl.set_included({notes[0]: False})  # ticked while the check runs: kept when its answer arrives
+    assert ctl.publish("sent before the check was back")
+    assert ctl.stage is Stage.PUBLISHING
+    ctl.poll()
+    assert ctl.stage is Stage.PUBLISHING and ctl.result is None  # waiting: nothing started
+    release.set()
+    assert ctl.wait(lambda: ctl.stage.final, timeout=60)
+    assert ctl.stage is Stage.DONE, ctl.outcome
+    assert ", 3 files, " in ctl.outcome.lines[0] and not ctl.access_pending
+    assert ctl.plan.comment == "sent before the check was back"
+
+
+def test_publish_pressed_early_sends_nothing_when_the_check_refuses(vendor: dict[str, Path], sandbox: Any,
+                                                                     sandbox_api_key: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    release = threading.Event()
+    _slow_online(monkeypatch, release, block=True)
+    ctl = PublishController(task=TASK, follow_interval=0.2)
+    ctl.begin(_steps(_collection(vendor)), str(vendor["project"]))
+    while not ctl.collect_step():
+        pass
+    assert ctl.wait(lambda: ctl.stage is Stage.READY, timeout=30) and not ctl.plan.blocked
+    assert ctl.publish()
+    release.set()
+    assert ctl.wait(lambda: ctl.stage.final, timeout=60)
+    assert ctl.stage is Stage.FAILED
+    assert "Not published: You may not write to X" in ctl.outcome.lines[0]
+    assert ctl.outcome.lines[1] == "  what to do: Ask the studio to grant write access."
+    with AccsynClient("geoscan", USER, sandbox_api_key, server=sandbox.url) as client:
+        assert client.find_jobs_by_code(f"{TASK}_output") == []

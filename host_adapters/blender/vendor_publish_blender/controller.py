@@ -5,13 +5,18 @@ at a time, ``poll`` takes what the workers finished, ``set_included``/``publish`
 answer the artist. Worker threads: planning (stat, sequence expansion), the online check,
 hashing, the job creation and following the job. Workers never touch host objects; they only
 put messages on a queue and progress numbers behind a lock.
+
+The plan is shown as soon as the files are checked; the online check (login, write access, the
+studio's pre-publish verdict: several round trips to a remote service) finishes while the artist
+reads it (``access_pending``). A Publish pressed before it is back waits for it, and sends
+nothing if the answer blocks.
 """
 
 from __future__ import annotations
 
 import queue
-from concurrent.futures import ThreadPoolExecutor
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -19,7 +24,13 @@ from enum import Enum
 from typing import Any
 
 from vendor_publish import tracking, workflow
-from vendor_publish.errors import AccsynError, ConnectionFailed, SubmissionUncertain, VendorPublishError
+from vendor_publish.errors import (
+    AccsynError,
+    ConnectionFailed,
+    PlanChangedError,
+    SubmissionUncertain,
+    VendorPublishError,
+)
 from vendor_publish.models import Collection, JobStatus, Plan, SubmissionResult, TrackingSnapshot
 from vendor_publish.settings import Settings, resolve_settings
 from vendor_publish.validation import set_included as recheck_included
@@ -84,6 +95,10 @@ class PublishController:
         self.collection: Collection | None = None
         self.plan: Plan | None = None
         self.online_note: str | None = None  # the service was unreachable while planning
+        self.access_pending = False  # the plan is shown; the online check is still running
+        self.access_error: BaseException | None = None  # the online check failed (e.g. a wrong key)
+        self._publish_waiting = False  # Publish was pressed while the online check ran
+        self._client_future: Future[Any] | None = None
         self.result: SubmissionResult | None = None
         self.snapshot: TrackingSnapshot | None = None
         self.outcome: Outcome | None = None
@@ -137,22 +152,38 @@ class PublishController:
         self.stage = Stage.PLANNING
         self._spawn("plan", self._plan_worker, self.collection)
 
-    def _plan_worker(self, collection: Collection) -> tuple[Plan, str | None]:
+    def _plan_worker(self, collection: Collection) -> Plan:
         settings = self._settings or resolve_settings()
         self._settings = settings
         # The client's TLS set-up (tens of ms) overlaps the stat calls of planning.
-        with ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-client") as pool:
-            client = pool.submit(self._client_factory, settings)
-            plan = workflow.make_plan(settings, collection, task=self._task)
-            self._client = client.result()
-        note = None
+        pool = ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-client")
         try:
-            checked = workflow.check_online(plan, settings, self._client)
-            plan = checked
+            self._client_future = pool.submit(self._client_factory, settings)
+            return workflow.make_plan(settings, collection, task=self._task)
+        finally:
+            pool.shutdown(wait=False)
+
+    def _online_worker(self, plan: Plan) -> tuple[Plan, str | None]:
+        self._client = self._client_future.result() if self._client_future else self._client_factory(self._settings)
+        try:
+            return workflow.check_online(plan, self._settings, self._client), None
         except ConnectionFailed as exc:
             # As the CLI does offline: keep the plan; publishing queues it in the outbox.
-            note = f"accsyn could not be reached to check your access ({exc})."
-        return plan, note
+            return plan, f"accsyn could not be reached to check your access ({exc})."
+
+    def _checked(self, plan: Plan, note: str | None) -> None:
+        """Take the online check's answer, keeping what the artist ticked meanwhile."""
+        shown = {e.id: e.included for e in self.plan.entries if e.optional} if self.plan else {}
+        if any(e.optional and shown.get(e.id, e.included) != e.included for e in plan.entries):
+            plan = recheck_included(plan, self._settings.profile, shown)
+        comment = self.plan.comment if self.plan else plan.comment
+        self.plan = plan if plan.comment == comment else plan.model_copy(update={"comment": comment})
+        self.online_note = note
+        self.access_pending = False
+        self.timings["checked"] = time.perf_counter()
+        if self._publish_waiting:
+            self._publish_waiting = False
+            self._start_publish()
 
     # -- the artist's answers (main thread) ------------------------------------------------------
 
@@ -163,18 +194,37 @@ class PublishController:
         self.plan = recheck_included(self.plan, self._settings.profile, included)
 
     def publish(self, comment: str | None = None) -> bool:
-        """Start the submission in a worker; False (and nothing sent) when the plan is blocked."""
-        if self.stage is not Stage.READY or self.plan is None or self.plan.blocked:
+        """Start the submission in a worker; False (and nothing sent) when the plan is blocked.
+
+        Pressed before the online check is back, the publish waits for it (and stops there,
+        sending nothing, if its answer blocks).
+        """
+        if (self.stage is not Stage.READY or self.plan is None or self.plan.blocked
+                or self.access_error is not None):
             return False
         if comment is not None and comment != self.plan.comment:
             self.plan = self.plan.model_copy(update={"comment": comment})
         self.stage = Stage.PUBLISHING
-        self._spawn("publish", self._publish_worker, self.plan)
+        if self.access_pending:
+            self._publish_waiting = True
+        else:
+            self._start_publish()
         return True
+
+    def _start_publish(self) -> None:
+        if self._cancel.is_set():
+            self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(Stage.READY.value))))
+        elif self.plan.blocked:
+            first = next(f for f in self.plan.findings if f.blocking)
+            self._fail(PlanChangedError(f"Not published: {first.message}", hint=first.fix))
+        else:
+            self._spawn("publish", self._publish_worker, self.plan)
 
     def close(self) -> None:
         """The artist closed the dialog without publishing."""
-        if self.stage is Stage.READY:
+        if self.stage is Stage.READY and self.access_error is not None:
+            self._fail(self.access_error)  # the reason nothing could be sent, in the CLI's words
+        elif self.stage is Stage.READY:
             self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(Stage.READY.value))))
 
     def cancel(self) -> None:
@@ -182,6 +232,9 @@ class PublishController:
         self._cancel.set()
         if self.stage is Stage.READY:
             self.close()
+        elif self._publish_waiting:  # nothing was started yet: no need to wait for the online check
+            self._publish_waiting = False
+            self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(Stage.READY.value))))
 
     # -- submission and tracking (worker) -------------------------------------------------------
 
@@ -233,14 +286,26 @@ class PublishController:
 
     def _apply(self, kind: str, value: Any) -> None:
         if self.stage.final:
+            self._finish(self.stage, self.outcome)  # a late worker's answer: release the client now
             return
         if kind == "plan":
-            self.plan, self.online_note = value
+            self.plan = value
             self.timings["planned"] = time.perf_counter()
             if self._cancel.is_set():
                 self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(Stage.PLANNING.value))))
             else:
                 self.stage = Stage.READY
+                self.access_pending = True
+                self._spawn("online", self._online_worker, value)
+        elif kind == "online":
+            self._checked(*value)
+        elif kind == "online-error":
+            self.access_pending = False
+            if self._publish_waiting or isinstance(value, KeyboardInterrupt):
+                self._publish_waiting = False
+                self._fail(value)
+            else:
+                self.access_error = value  # shown in the dialog; closing it ends the publish with it
         elif kind == "submitted":
             self.result = value
             self.stage = Stage.FOLLOWING
@@ -255,6 +320,17 @@ class PublishController:
                 self._finish(Stage.CANCELLED, Outcome("INFO", tuple(cancelled_lines(self.stage.value))))
             else:
                 self._fail(value)
+
+    def access_lines(self) -> tuple[tuple[str, ...], bool]:
+        """What the dialog says about the online check, and whether it keeps Publish disabled."""
+        if self.access_pending:
+            return ("Checking your access at accsyn\u2026 (Publish waits for the answer.)",), False
+        if self.access_error is not None:
+            return tuple(error_lines(self.access_error, self.project)), True
+        if self.online_note:
+            return (self.online_note, "Publish keeps it in your outbox; 'vendor-publish outbox retry' sends it "
+                                      "later."), False
+        return (), False
 
     def _fail(self, exc: BaseException) -> None:
         kept = False
@@ -281,6 +357,8 @@ class PublishController:
             return f"Publish: reading the scene ({done} references)"
         if self.stage is Stage.PLANNING:
             return "Publish: checking files and access"
+        if self.access_pending:
+            return "Publish: checking your access at accsyn"
         if self.stage is Stage.READY:
             return "Publish: waiting for you in the dialog"
         if self.stage is Stage.FOLLOWING and self.snapshot is not None:
@@ -320,8 +398,6 @@ def _tracking_level(snap: TrackingSnapshot | None) -> tuple[str, int]:
 
 def _exit_code(exc: BaseException) -> int:
     from vendor_publish.cli import EXIT_BLOCKED, EXIT_SERVICE, EXIT_UNCERTAIN, EXIT_USAGE
-    from vendor_publish.errors import PlanChangedError
-
     if isinstance(exc, SubmissionUncertain):
         return EXIT_UNCERTAIN
     if isinstance(exc, PlanChangedError):

@@ -8,6 +8,7 @@ forwards clicks. No worker ever calls bpy: they talk to the controller, this tim
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 COLLECT_BUDGET = 0.03
 DIALOG = "wm.vendor_publish_dialog"
 DIALOG_WIDTH = 900
+#: Seconds the dialog waits for the online check after the plan is ready. A popup only redraws
+#: on events over it, so an answer that arrives later shows when the mouse moves; within this
+#: grace (loopback, a studio nearby) the dialog opens complete. Publish waits for it either way.
+ACCESS_GRACE = 0.3
 #: Blender < 4.1 cannot name a dialog's buttons: its OK button publishes, and the dialog says so.
 PLAIN_BUTTONS = bpy.app.version < (4, 1, 0)
 
@@ -34,12 +39,18 @@ class Session:
     controller: PublishController
     dialog_shown: bool = False
     view: PlanView | None = None
-    view_of: int = 0  # id() of the plan the view was built from
+    view_of: tuple[int, bool, bool] = (0, False, False)  # the plan's id(), access pending, access failed
 
 
 # Blender re-creates operators on every call and timers are bare functions: the one publish
 # of this Blender session has to live somewhere they can all find it.
 _SESSION: dict[str, Session] = {}
+
+
+def dialog_opened() -> bool:
+    """Whether the plan dialog of the current publish was opened (or would be, in background mode)."""
+    session = _SESSION.get("current")
+    return session is not None and session.dialog_shown
 
 
 def current() -> PublishController | None:
@@ -53,13 +64,14 @@ def plan_view() -> PlanView | None:
     session = _SESSION.get("current")
     if session is None or session.controller.plan is None:
         return None
-    plan = session.controller.plan
-    if session.view is None or session.view_of != id(plan):
+    ctl = session.controller
+    key = (id(ctl.plan), ctl.access_pending, ctl.access_error is not None)
+    if session.view is None or session.view_of != key:
         from .view import build_view
 
-        note = session.controller.online_note
-        notes = (note, "Publish keeps it in your outbox; 'vendor-publish outbox retry' sends it later.") if note else ()
-        session.view, session.view_of = build_view(plan, notes=notes), id(plan)
+        notes, blocking = ctl.access_lines()
+        session.view = build_view(ctl.plan, notes=notes, blocked_by=notes[0] if blocking else None)
+        session.view_of = key
     return session.view
 
 
@@ -105,9 +117,16 @@ def tick() -> float | None:
         return None
     if ctl.stage.value == "ready":
         if not session.dialog_shown:
+            if ctl.access_pending and time.perf_counter() - ctl.timings["planned"] < ACCESS_GRACE:
+                _status(ctl.status_text())
+                return 0.005
             session.dialog_shown = True
             _open_dialog()
+        if ctl.access_pending:
+            _status(ctl.status_text())
+            return 0.02  # the online check's answer goes into the open dialog
         if not bpy.app.background:
+            _redraw()
             # The dialog has it now: Publish starts this timer again. (Blender < 4.1 may not tell a
             # dialog dismissed by moving away, so no timer and no stale status text are left behind.)
             _status(None)
@@ -116,6 +135,14 @@ def tick() -> float | None:
     # Collecting: run again at once (Blender still redraws between ticks). Planning: the dialog
     # opens within 10 ms of the plan. Publishing: the status bar every 0.1 s is plenty.
     return {"collecting": 0.0, "planning": 0.01, "ready": 0.25}.get(ctl.stage.value, 0.1)
+
+
+def _redraw() -> None:
+    # A popup redraws itself on the next event over it; tagging the areas makes Blender process
+    # a redraw now, so the access answer shows without waiting for the mouse.
+    for window in bpy.context.window_manager.windows:
+        for area in window.screen.areas:
+            area.tag_redraw()
 
 
 def _window() -> Any:
@@ -209,6 +236,10 @@ class WM_OT_vendor_publish_dialog(bpy.types.Operator):
         ctl = current()
         ctl.set_included({e.entry_id: e.included for e in self.entries})
         view = plan_view()
+        if ctl.access_error is not None:
+            ctl.close()  # ends the publish with the error, shown as the CLI words it
+            _schedule()
+            return {"CANCELLED"}
         if ctl.plan.blocked:
             ctl.close()
             self.report({"WARNING"}, f"{view.disabled_reason} Nothing was sent.")

@@ -75,8 +75,12 @@ def _row(entry: PlanEntry, root: str) -> Row:
                entry.included)
 
 
-def build_view(plan: Plan, *, notes: tuple[str, ...] = (), rows_per_role: int = ROWS_PER_ROLE) -> PlanView:
-    """The dialog's content for ``plan``; the heading and totals are ``report.format_plan``'s lines."""
+def build_view(plan: Plan, *, notes: tuple[str, ...] = (), blocked_by: str | None = None,
+               rows_per_role: int = ROWS_PER_ROLE) -> PlanView:
+    """The dialog's content for ``plan``; the heading and totals are ``report.format_plan``'s lines.
+
+    ``blocked_by``: a reason outside the plan that keeps Publish disabled (the online check failed).
+    """
     text = format_plan(plan).splitlines()
     groups = []
     for role in Role:
@@ -91,4 +95,6 @@ def build_view(plan: Plan, *, notes: tuple[str, ...] = (), rows_per_role: int = 
                             human_size(sum(e.size for e in rest)) if rest else ""))
     findings = tuple(Finding(tuple(finding_lines(f)), f.blocking, f.severity.value)
                      for f in summarise(plan.findings))
-    return PlanView(tuple(text[:3]), tuple(groups), findings, text[-2], text[-1], plan.blocked, notes)
+    verdict = text[-1] if blocked_by is None or plan.blocked else blocked_by
+    return PlanView(tuple(text[:3]), tuple(groups), findings, text[-2], verdict, plan.blocked or blocked_by is not None,
+                    notes)
