@@ -65,6 +65,7 @@ def build_plan(collection: Collection, context: PlanContext, *, publish_id: str 
 
 def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str | None) -> Plan:
     resolved = _Resolved(findings=list(collection.findings))
+    publish_id = publish_id or str(uuid.uuid4())
     mapper = mapping.Mapper(
         context.project_root,
         context.upload_root,
@@ -81,12 +82,10 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
         if key in seen:  # the same reference reported twice: publish it once
             continue
         seen.add(key)
-        _resolve_item(item, mapper, resolved, context.listings)
+        # Unique per publish and UUID-shaped: accsyn keeps task ids, and tasks carry them.
+        _resolve_item(item, mapper, resolved, context.listings, entry_id=_stable_id(f"{publish_id}|{key}"))
     if context.listings is not None:
         context.listings.flush()
-    publish_id = publish_id or str(uuid.uuid4())
-    for entry in resolved.entries:  # unique per publish: accsyn keeps task ids, and tasks carry them
-        entry.id = _stable_id(f"{publish_id}|{entry.id}")
     plan = Plan(
         publish_id=publish_id,
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
@@ -113,10 +112,6 @@ def _item_key(item: CollectedItem) -> str:
     return f"{item.role.value}|{os.path.normcase(item.path)}|{item.frames}"
 
 
-def _entry_id(item: CollectedItem) -> str:
-    return _item_key(item)  # made unique per publish (and UUID-shaped) once the publish id is known
-
-
 def _stable_id(text: str) -> str:
     """A UUID-shaped id derived from text (accsyn task ids are UUID strings); cheaper than uuid5."""
     h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
@@ -124,7 +119,12 @@ def _stable_id(text: str) -> str:
 
 
 def _resolve_item(
-    item: CollectedItem, mapper: mapping.Mapper, out: _Resolved, listings: sequence_columns.Listings | None = None
+    item: CollectedItem,
+    mapper: mapping.Mapper,
+    out: _Resolved,
+    listings: sequence_columns.Listings | None = None,
+    *,
+    entry_id: str,
 ) -> None:
     path = item.path
     try:
@@ -147,8 +147,11 @@ def _resolve_item(
             )
         )
         return
+    single = pattern is None and not item.is_dir
+    # A single file is statted first, so its entry is made once, complete (a scene has thousands).
+    sizes, mtimes, inodes = _stat_file(item, out) if single else ([], [], [])
     entry = PlanEntry(
-        id=_entry_id(item),
+        id=entry_id,
         kind=EntryKind.FILE,
         role=item.role,
         origin=item.origin,
@@ -156,25 +159,27 @@ def _resolve_item(
         destination=mapped.destination,
         mapping=mapped.kind,
         optional=item.optional,
+        sizes=sizes,
+        mtimes_ns=mtimes,
+        inodes=inodes,
     )
     if pattern is not None:
         _fill_sequence(entry, item, pattern, out, listings)
     elif item.is_dir:
         _fill_folder(entry, item, out)
-    else:
-        _fill_file(entry, item, out)
     out.entries.append(entry)
 
 
-def _fill_file(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
+def _stat_file(item: CollectedItem, out: _Resolved) -> tuple[list[int], list[int], list[int]]:
+    """(sizes, mtimes, inodes) of one file; empty columns, and a finding, when there is no file."""
     try:
         st = os.stat(item.path)
     except FileNotFoundError:
         out.findings.append(_missing(item))
-        return
+        return [], [], []
     except OSError as exc:
         out.findings.append(_unreadable(item, item.path, exc.strerror or str(exc)))
-        return
+        return [], [], []
     if stat_mod.S_ISDIR(st.st_mode):
         out.findings.append(
             Finding(
@@ -186,12 +191,10 @@ def _fill_file(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
                 fix="Point the reference at a file, or publish the folder whole (a trailing '/').",
             )
         )
-        return
-    entry.sizes = [st.st_size]
-    entry.mtimes_ns = [st.st_mtime_ns]
-    entry.inodes = [st.st_ino]
+        return [], [], []
     if not _readable(st):
         out.findings.append(_unreadable(item, item.path, "permission denied"))
+    return [st.st_size], [st.st_mtime_ns], [st.st_ino]
 
 
 def _fill_sequence(
