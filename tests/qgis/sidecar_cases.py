@@ -140,12 +140,13 @@ def main() -> None:
     root = os.path.abspath(sys.argv[1])
     app = QgsApplication([], False)
     app.initQgis()
-    files = SidecarFinder()
-    cases = [{"path": path, "finder": files.sidecars(path), "qgis": sorted(QgsFileUtils.sidecarFilesForPath(path)),
-              "exists": files.exists(path), "real_exists": os.path.exists(path)}
-             for path in awkward_folder(os.path.join(root, "awkward"))]
-    result = {"cases": cases, "fallbacks": files.fallbacks, "listed": files.listed,
-              "wal": wal_project(root), "vrt": vrt_project(root)}
+    data = awkward_folder(os.path.join(root, "awkward"))
+    result = {"wal": wal_project(root), "vrt": vrt_project(root)}
+    # every folder listed at once (each listing branch runs), and as a collection does it
+    for label, files in (("listed", SidecarFinder(list_after=1)), ("default", SidecarFinder())):
+        cases = [{"path": path, "finder": files.sidecars(path), "qgis": sorted(QgsFileUtils.sidecarFilesForPath(path)),
+                  "exists": files.exists(path), "real_exists": os.path.exists(path)} for path in data]
+        result[label] = {"cases": cases, "fallbacks": files.fallbacks, "listed": files.listed}
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)

@@ -23,17 +23,23 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_listing_based_sidecars_equal_qgis_sidecar_files_for_path(cases):
-    for case in cases["cases"]:
+@pytest.mark.parametrize("how", ["listed", "default"])
+def test_listing_based_sidecars_equal_qgis_sidecar_files_for_path(cases, how):
+    run = cases[how]
+    for case in run["cases"]:
         assert case["finder"] == case["qgis"], case["path"]
         assert case["exists"] == case["real_exists"], case["path"]
-    found = {Path(c["path"]).name: [Path(p).name for p in c["finder"]] for c in cases["cases"]}
+    found = {Path(c["path"]).name: [Path(p).name for p in c["finder"]] for c in run["cases"]}
     assert "roads.cpg" in found["roads.shp"] and "roads.shp.xml" in found["roads.shp"]
     assert "a.b.c.dbf" in found["a.b.c.shp"]  # QGIS cuts the name at its last dot
     assert found["mixed.shp"] == []  # mixed.DBF is another file on a case-sensitive file system
     assert found["linked.shp"] == ["linked.cpg", "linked.dbf"]  # a folder counts, a dangling link does not
-    # only names QGIS's rules cannot be learnt for go to sidecarFilesForPath itself
-    assert cases["fallbacks"] == 3  # "noext", ".hidden.shp", "trailing."
+    # sidecarFilesForPath itself answers for names without a learnable suffix ("noext",
+    # "trailing.") and in a folder that cannot be listed ("gone/")
+    if how == "listed":
+        assert run["fallbacks"] == 3 and run["listed"] == 2
+    else:  # and for a folder's first two data files: "links/" (one file) is never listed
+        assert run["fallbacks"] == 3 + 2 + 1 and run["listed"] == 1
 
 
 def test_geopackage_write_ahead_log_travels_with_it(cases):

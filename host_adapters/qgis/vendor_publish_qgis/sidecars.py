@@ -6,7 +6,8 @@ one: 500 layers cost 10,000 stats and 4,000 provider calls. QGIS stays the autho
 sidecar is, but the candidates only depend on the file's suffix, so we ask the providers once
 per suffix (a "template": the tails QGIS appends to the name's stem) and test the candidates
 against a listing of the folder, made once per collection. Anything the template cannot
-express, and any folder that cannot be listed, goes to ``sidecarFilesForPath`` itself.
+express, a folder that cannot be listed, and the first data files of a folder (see
+``LIST_AFTER``) go to ``sidecarFilesForPath`` itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from qgis.core import QgsFileUtils, QgsProviderMetadata, QgsProviderRegistry
 #: Probe names: QGIS's candidates for both must be "stem + the same tails", or we do not trust
 #: the template (e.g. a provider that cut the name at its first dot instead of its last).
 PROBE_STEMS = ("vpprobe", "vp.probe")
+#: A folder is listed when this many of its data files have been asked about; the ones before
+#: go to QGIS's own call. One layer's file in a folder of 50,000 tiles costs ~20 stats, not a
+#: listing of 50,000 names; a folder holding many layers' data is listed once.
+LIST_AFTER = 3
 
 
 def _providers() -> list[QgsProviderMetadata]:
@@ -44,18 +49,26 @@ def _split(path: str) -> tuple[str, str, str] | None:
 class SidecarFinder:
     """Sidecars, style files and existence of data files for one collection (main thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, list_after: int = LIST_AFTER) -> None:
+        self.list_after = list_after
+        self._asked: dict[str, int] = {}  # data files asked about per folder not listed yet
         self._providers: list[QgsProviderMetadata] | None = None
         self._tails: dict[str, tuple[str, ...] | None] = {}
         self._folders: dict[str, dict[str, os.DirEntry] | None] = {}
         self._folded: dict[str, set[str]] = {}  # casefolded names per listed folder
         self.listed = 0  # folders listed, for the benchmark's note
-        self.fallbacks = 0  # paths that needed sidecarFilesForPath
+        self.fallbacks = 0  # paths whose sidecars came from sidecarFilesForPath
 
     # -- the folder listings ------------------------------------------------------------------
 
-    def _listing(self, folder: str) -> dict[str, os.DirEntry] | None:
+    def _listing(self, folder: str, *, asking: bool = False) -> dict[str, os.DirEntry] | None:
+        """The folder's entries by name; None while it is not (or cannot be) listed: stat instead."""
         if folder not in self._folders:
+            if not asking:
+                return None
+            self._asked[folder] = self._asked.get(folder, 0) + 1
+            if self._asked[folder] < self.list_after:
+                return None
             try:
                 with os.scandir(folder or ".") as it:
                     listing = {entry.name: entry for entry in it}
@@ -128,7 +141,7 @@ class SidecarFinder:
     def sidecars(self, path: str) -> list[str]:
         """What ``sorted(QgsFileUtils.sidecarFilesForPath(path))`` returns, found with the listing."""
         parts = _split(path)
-        listing = self._listing(os.path.dirname(path)) if parts else None
+        listing = self._listing(os.path.dirname(path), asking=True) if parts else None
         if parts is None or listing is None:
             return self._fallback(path)
         folder, stem, suffix = parts
