@@ -14,7 +14,7 @@ import os
 import xml.etree.ElementTree as ET
 
 #: Suffixes (lower case) of the SQLite-based formats QGIS edits in place.
-SQLITE_SUFFIXES = (".gpkg", ".sqlite", ".db", ".spatialite", ".gpkx")
+SQLITE_SUFFIXES = (".gpkg", ".sqlite", ".db", ".spatialite", ".mbtiles")
 #: Suffixes (lower case) of GDAL's and OGR's virtual formats.
 VRT_SUFFIXES = (".vrt", ".ovf")
 #: Elements naming a VRT's inputs: rasters (incl. overviews and masks) and vector layers.

@@ -102,12 +102,9 @@ class PlanDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self._fill()
+        self._fill_findings()
         self.model.ticked.connect(self._ticked)
         self.export_layouts.toggled.connect(self._refresh_totals)
-
-    def _fill(self) -> None:
-        self._fill_findings()
 
     def _fill_findings(self) -> None:
         self.findings.clear()
