@@ -56,6 +56,21 @@ def test_uvtile_sequences_fall_back_to_file_tasks(tmp_path):
     assert all("[" not in t["source"] for t in tasks)
 
 
+def test_negative_frames_go_as_file_tasks(tmp_path):
+    # '[first-last]' cannot hold a minus sign: a sequence starting before 0 is sent file by file.
+    def items(p):
+        for f in range(-2, 3):
+            write(p["work"] / "sim" / f"cache.{f:04d}.bgeo", "x")
+        return [CollectedItem(path=str(p["work"] / "sim" / "cache.####.bgeo"), role=Role.DEPENDENCY, frames=(-2, 2))]
+
+    p, plan = plan_for(tmp_path, items)
+    (seq,) = [e for e in plan.entries if e.kind is EntryKind.SEQUENCE]
+    assert seq.frames == [-2, -1, 0, 1, 2]
+    tasks = entry_tasks(seq, USER, SHARE)
+    assert len(tasks) == 5 and all("[" not in t["source"] for t in tasks)
+    assert tasks[0]["destination"] == f"share={SHARE}/{UPLOAD}/sim/cache.-002.bgeo"
+
+
 def test_folder_is_one_task_and_payload_carries_manifest_and_metadata(tmp_path):
     def items(p):
         write(p["work"] / "cache" / "a.bin")

@@ -8,19 +8,14 @@ import pytest
 
 from vendor_publish.errors import UnsafePathError
 from vendor_publish.models import Severity
-from vendor_publish.sequences import (
+from vendor_publish.frame_ranges import (
     MAX_FRAMES,
     PatternError,
-    SequencePattern,
-    TokenKind,
-    accsyn_sequence,
-    accsyn_sequences,
     compact,
     contiguous_runs,
-    expand,
     parse_frames,
-    parse_pattern,
 )
+from vendor_publish.sequences import SequencePattern, TokenKind, expand, parse_pattern
 
 
 def _touch(folder: Path, *names: str, size: int = 3) -> None:
@@ -170,7 +165,6 @@ def test_expand_uvtile(tmp_path: Path) -> None:
     m = expand(p)
     assert [(mb.frame, mb.name) for mb in m.members] == [(1001, "t.u1_v1.png"), (1002, "t.u2_v1.png"),
                                                           (1011, "t.u1_v2.png")]
-    assert accsyn_sequences("FROM_VENDORS/j", p, m.frames) is None
 
 
 def test_missing_folder_is_a_finding(tmp_path: Path) -> None:
@@ -262,22 +256,6 @@ def test_frame_lists() -> None:
     assert contiguous_runs([]) == []
     frames = [1, 2, 3, 7, 8, 100]
     assert parse_frames(compact(frames)) == frames
-
-
-def test_accsyn_sequence() -> None:
-    assert accsyn_sequence("FROM_VENDORS/j@x.com/render", "img.%04d.exr", 1001, 1100) == \
-        "FROM_VENDORS/j@x.com/render/img.%04d.exr[1001-1100]"
-    assert accsyn_sequence("FROM_VENDORS/j@x.com/render/", "100%%_%d.exr", 1, 1) == \
-        "FROM_VENDORS/j@x.com/render/100%%_%d.exr[1-1]"
-    for args in [("a", "img.exr", 1, 2), ("a", "img.%04d.%04d.exr", 1, 2), ("a", "sub/img.%04d.exr", 1, 2),
-                 ("a", "img.%04d.exr", 5, 1), ("a", "img.%04d.exr", -5, 1), ("../a", "img.%04d.exr", 1, 2),
-                 ("/a", "img.%04d.exr", 1, 2)]:
-        with pytest.raises(Exception) as info:
-            accsyn_sequence(*args)  # type: ignore[arg-type]
-        assert info.type.__name__ in ("PatternError", "UnsafePathError")
-    p = parse_pattern("img.####.exr")
-    assert p is not None
-    assert accsyn_sequences("d", p, [1, 2, 3, 5]) == ["d/img.%04d.exr[1-3]", "d/img.%04d.exr[5-5]"]
 
 
 def test_pattern_is_a_plain_value() -> None:

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from vendor_publish import sequences
+from vendor_publish.frame_ranges import contiguous_runs
 from vendor_publish.manifest import METADATA_KEY
 from vendor_publish.models import EntryKind, Plan, PlanEntry
 from vendor_publish.publish_workflow import manifest_entry_id
@@ -43,15 +44,15 @@ def entry_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]
 
 def _sequence_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]:
     pattern = sequences.parse_pattern(entry.source)
-    regular = pattern is not None and pattern.printf() is not None and entry.frames is not None and all(
-        name == pattern.format(frame) for name, frame in zip(entry.members, entry.frames)
-    )
+    # accsyn's '[first-last]' has no room for a minus sign: negative frames go as files.
+    regular = pattern is not None and pattern.printf() is not None and bool(entry.frames) and min(entry.frames) >= 0 \
+        and all(name == pattern.format(frame) for name, frame in zip(entry.members, entry.frames))
     if not regular:
         return [_file_task(f.source, f.destination, user, share) for f in entry.files()]
     tasks = []
     by_frame = dict(zip(entry.frames, entry.members))
     printf = pattern.printf()
-    for first, last in sequences.contiguous_runs(entry.frames):
+    for first, last in contiguous_runs(entry.frames):
         if first == last:
             name = by_frame[first]
             tasks.append(

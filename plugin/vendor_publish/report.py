@@ -7,7 +7,7 @@ import time
 from typing import TextIO
 
 from vendor_publish.models import EntryKind, Finding, Plan, Role, Severity, TrackingSnapshot
-from vendor_publish.sequences import compact
+from vendor_publish.frame_ranges import compact
 from vendor_publish.validation import summarise
 
 ROLE_TITLES = {Role.PROJECT: "Project file", Role.DEPENDENCY: "Dependencies", Role.OUTPUT: "Outputs"}

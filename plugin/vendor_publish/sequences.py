@@ -18,24 +18,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterable, NamedTuple, Sequence
 
-from .errors import UnsafePathError
+from .frame_ranges import MAX_FRAMES, PatternError, compact_runs, contiguous_runs
 from .models import Finding, Severity
-from .paths import share_relative, split_name
+from .paths import split_name
 
 #: Beyond this many digits a frame number is a typo, not a sequence.
 MAX_PADDING = 16
-#: Largest frame range accepted (about 4.6 days at 25 fps).
-MAX_FRAMES = 10_000_000
 #: How many missing frames a finding spells out before summarising.
 _SHOWN_MISSING = 12
-
-
-class PatternError(UnsafePathError, ValueError):
-    """A pattern, frame list or frame range that cannot be used as given.
-
-    An ``UnsafePathError`` because such a pattern cannot be mapped safely: callers that turn
-    unsafe paths into findings cover it without a second ``except``.
-    """
 
 
 class TokenKind(str, Enum):
@@ -537,79 +527,3 @@ def _match_members_one_by_one(
 def _short(runs: list[tuple[int, int]]) -> str:
     text = compact_runs(runs[:_SHOWN_MISSING])
     return text + (", ..." if len(runs) > _SHOWN_MISSING else "")
-
-
-def contiguous_runs(frames: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted unique frames as inclusive (first, last) runs."""
-    ordered = sorted(set(frames))
-    if ordered and ordered[-1] - ordered[0] + 1 == len(ordered):  # one unbroken run: no loop
-        return [(ordered[0], ordered[-1])]
-    runs: list[tuple[int, int]] = []
-    for f in ordered:
-        if runs and f == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], f)
-        else:
-            runs.append((f, f))
-    return runs
-
-
-def compact_runs(runs: Iterable[tuple[int, int]]) -> str:
-    """Runs written as '1-10,12,14-20'."""
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
-
-
-def compact(frames: Iterable[int]) -> str:
-    """Frames written as '1-10,12,14-20' (sorted, duplicates dropped)."""
-    return compact_runs(contiguous_runs(frames))
-
-
-_ITEM_RE = re.compile(r"^(-?\d+)(?:-(-?\d+)(?:[x:](\d+))?)?$")
-
-
-def parse_frames(text: str) -> list[int]:
-    """Read '1-10,12,14-20' (also steps '1-10x2' or '1-10:2', negatives '-5--1') into sorted frames."""
-    frames: set[int] = set()
-    for item in re.split(r"[,\s]+", text.strip()):
-        if not item:
-            continue
-        m = _ITEM_RE.match(item)
-        if m is None:
-            raise PatternError(f"{item!r} in the frame list {text!r} is not a frame or a range.",
-                               hint="Write frames like 1-10,12,14-20.")
-        first = int(m.group(1))
-        last = int(m.group(2)) if m.group(2) is not None else first
-        step = int(m.group(3)) if m.group(3) is not None else 1
-        if last < first or step < 1:
-            raise PatternError(f"The range {item!r} in {text!r} ends before it starts or has a zero step.",
-                               hint="Write ranges first-last, e.g. 1001-1100.")
-        if (last - first) // step + 1 + len(frames) > MAX_FRAMES:
-            raise PatternError(f"The frame list {text!r} has more than {MAX_FRAMES:,} frames.",
-                               hint="Check the frame list for a typo.")
-        frames.update(range(first, last + 1, step))
-    return sorted(frames)
-
-
-_PRINTF_SPEC_RE = re.compile(r"%%|%(?:0\d+)?d")
-
-
-def accsyn_sequence(dir_share_path: str, printf_name: str, first: int, last: int) -> str:
-    """accsyn's sequence notation, e.g. ``dir/img.%04d.exr[1001-1100]``, validated."""
-    directory = share_relative(dir_share_path.rstrip("/"))
-    specs = [s for s in _PRINTF_SPEC_RE.findall(printf_name) if s != "%%"]
-    if len(specs) != 1 or "/" in printf_name or "\\" in printf_name:
-        raise PatternError(
-            f"{printf_name!r} is not a file name with exactly one %d or %0Nd frame token.",
-            hint="Use SequencePattern.printf() to build it.")
-    if first < 0 or last < first or last - first + 1 > MAX_FRAMES:
-        raise PatternError(
-            f"The frame range {first}-{last} cannot be sent as one accsyn sequence.",
-            hint="Send negative frames or huge ranges as individual files.")
-    return f"{directory}/{printf_name}[{first}-{last}]"
-
-
-def accsyn_sequences(dir_share_path: str, pattern: SequencePattern, frames: Iterable[int]) -> list[str] | None:
-    """One accsyn sequence per contiguous run of ``frames``; None when the pattern has no printf form."""
-    name = pattern.printf()
-    if name is None:
-        return None
-    return [accsyn_sequence(dir_share_path, name, a, b) for a, b in contiguous_runs(frames)]
