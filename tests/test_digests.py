@@ -120,7 +120,7 @@ def test_compute_digests_serves_a_sequence_from_its_folder_row_without_reading(t
     assert first == truth and len(truth) == 162
     reads = []
     original = digest_mod.file_digest
-    monkeypatch.setattr(digest_mod, "file_digest", lambda path, buffer=None: reads.append(path) or original(path))
+    monkeypatch.setattr(digest_mod, "file_digest", lambda path, *args: reads.append(path) or original(path, *args))
     assert compute_digests(build_plan(coll, context), cache) == truth and reads == []
     changed = work / "solo" / "a.0009.exr"
     changed.write_text("changed")
@@ -129,3 +129,164 @@ def test_compute_digests_serves_a_sequence_from_its_folder_row_without_reading(t
     reads.clear()
     assert compute_digests(build_plan(coll, context), cache) == truth and reads == []
     cache.close()
+
+
+# Worker processes (digest_workers): many small files are hashed outside this process's GIL.
+
+SIZES = (0, 1, 2047, 2048, 65535, 65536, (1 << 20) + 1)
+
+
+def _files(folder, sizes=SIZES, copies=1):
+    paths = []
+    for n in range(copies):
+        for size in sizes:
+            p = folder / f"f{n}_{size} é\nx.bin"  # a space, a non-ASCII letter and a newline travel too
+            p.write_bytes(os.urandom(size))
+            paths.append(p)
+    return paths
+
+
+def _truth(paths):
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def _force_workers(monkeypatch, digest_mod):
+    """Worker processes for any number of files; reads in this process are counted."""
+    monkeypatch.setattr(digest_mod, "PROCESS_MIN_FILES", 1)
+    monkeypatch.setattr(digest_mod, "BATCH_FILES", 3)
+    here = []
+    original = digest_mod.file_digest
+    monkeypatch.setattr(digest_mod, "file_digest", lambda path, *args: here.append(path) or original(path, *args))
+    return here
+
+
+def test_worker_processes_match_hashlib_for_every_size(tmp_path, monkeypatch):
+    from vendor_publish import digests as digest_mod
+
+    paths = _files(tmp_path, copies=3)
+    here = _force_workers(monkeypatch, digest_mod)
+    done = []
+    got = digest_files([key(p) for p in paths], workers=2, progress=lambda d, t: done.append((d, t)))
+    assert got == _truth(paths)
+    big = {str(p) for p in paths if p.stat().st_size >= digest_mod.SMALL_FILE}
+    assert set(here) == big  # the small files were all hashed by the workers
+    total = sum(p.stat().st_size for p in paths)
+    assert done[-1] == (total, total) and [d for d, _ in done] == sorted(d for d, _ in done)
+
+
+def test_a_worker_reads_a_file_whose_size_changed_since_its_stat(tmp_path):
+    from vendor_publish.digest_workers import Worker, python_executable
+
+    paths = _files(tmp_path)
+    keys = [key(p) for p in paths]
+    for i, p in enumerate(paths):  # grown or shrunk after the plan's stat: the digest is of what is there now
+        p.write_bytes(os.urandom(p.stat().st_size + 5) if i % 2 else os.urandom(3))
+    worker = Worker(python_executable())
+    try:
+        assert worker.digest(keys) == [_truth(paths)[str(p)] for p in paths]
+    finally:
+        worker.close()
+
+
+def test_an_unreadable_file_raises_as_before_through_workers_and_threads(tmp_path, monkeypatch):
+    from vendor_publish import digests as digest_mod
+
+    paths = _files(tmp_path, sizes=(10, 20, 30, 70000), copies=4)
+    keys = [key(p) for p in paths]
+    gone = paths[5]
+    gone.unlink()
+    for force in (False, True):
+        if force:
+            _force_workers(monkeypatch, digest_mod)
+        try:
+            digest_files(keys, workers=2)
+        except FileNotFoundError as exc:
+            assert exc.filename == str(gone) and exc.errno == 2
+        else:
+            raise AssertionError("a vanished file must raise")
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    try:
+        digest_files([*keys[:5], FileKey(str(folder), 10, 0, 0)], workers=2)
+    except IsADirectoryError as exc:
+        assert exc.filename == str(folder)
+    else:
+        raise AssertionError("a folder must raise")
+
+
+def test_cancel_stops_small_batches_and_big_files(tmp_path, monkeypatch):
+    from vendor_publish import digests as digest_mod
+
+    (tmp_path / "big").mkdir()
+    paths = _files(tmp_path, sizes=(100,), copies=600) + _files(tmp_path / "big", sizes=(64 << 20,))
+    keys = [key(p) for p in paths]
+    monkeypatch.setattr(digest_mod, "PROCESS_MIN_FILES", 1)
+    monkeypatch.setattr(digest_mod, "BATCH_FILES", 16)
+    seen = []
+    cache = DigestCache(tmp_path / "c.sqlite3")
+    got = digest_files(keys, cache=cache, workers=2, progress=lambda d, t: seen.append(d), cancelled=lambda: bool(seen))
+    # The 64 MB file stopped after its first chunk or two, the small ones after a batch or two.
+    assert str(paths[-1]) not in got and len(got) <= 4 * 16
+    assert got == {k: v for k, v in _truth(paths[:-1]).items() if k in got}
+    assert cache.lookup(keys) == got  # what was done is kept, as before
+    cache.close()
+
+
+def test_no_usable_python_means_threads(tmp_path, monkeypatch):
+    from vendor_publish import digest_workers
+    from vendor_publish import digests as digest_mod
+
+    paths = _files(tmp_path, copies=2)
+    here = _force_workers(monkeypatch, digest_mod)
+    monkeypatch.setattr(digest_mod, "python_executable", lambda: None)
+    assert digest_files([key(p) for p in paths], workers=2) == _truth(paths)
+    assert sorted(here) == sorted(map(str, paths))
+    # Inside Blender or QGIS sys.executable may be the application: never started as a worker.
+    for name, ok in [("python", True), ("python3.11", True), ("PYTHON.EXE", True), ("python3", True),
+                     ("blender", False), ("qgis-bin.exe", False), ("pythonw.exe", False), ("python-config", False)]:
+        assert digest_workers._is_python_name(name) is ok, name
+    monkeypatch.setattr(digest_workers.sys, "executable", str(tmp_path / "blender"))
+    monkeypatch.setattr(digest_workers.sys, "_base_executable", "", raising=False)
+    assert digest_workers.python_executable() is None
+
+
+def test_a_worker_that_hangs_or_dies_falls_back_to_threads(tmp_path, monkeypatch):
+    from vendor_publish import digest_workers
+    from vendor_publish import digests as digest_mod
+
+    paths = _files(tmp_path, copies=2)
+    truth = _truth(paths)
+    fake = tmp_path / "bin" / "python3"
+    fake.parent.mkdir()
+    monkeypatch.setattr(digest_workers, "START_TIMEOUT", 0.5)
+    scripts = {
+        "hangs": "#!/bin/sh\nsleep 30\n",
+        "says hello, then dies": "#!/bin/sh\nprintf 'vp-digest-worker 1\\n'\nexit 3\n",
+        "answers nonsense": "#!/bin/sh\nprintf 'vp-digest-worker 1\\n'\nread x\nprintf 'abc\\n'\nsleep 30\n",
+        "is not a python": "#!/bin/sh\necho usage: blender [args]\n",
+    }
+    for what, script in scripts.items():
+        fake.write_text(script)
+        fake.chmod(0o755)
+        here = _force_workers(monkeypatch, digest_mod)
+        monkeypatch.setattr(digest_mod, "python_executable", lambda: str(fake))
+        assert digest_files([key(p) for p in paths], workers=2) == truth, what
+        assert sorted(here) == sorted(map(str, paths)), what
+
+
+def test_worker_processes_are_capped_whatever_the_core_count(tmp_path, monkeypatch):
+    from vendor_publish import digests as digest_mod
+
+    paths = _files(tmp_path, sizes=(10, 100, 1000), copies=20)
+    _force_workers(monkeypatch, digest_mod)
+    monkeypatch.setattr(digest_mod, "MAX_PROCESSES", 3)
+    started = []
+
+    class Counted(digest_mod.Worker):
+        def __init__(self, executable):
+            started.append(executable)
+            super().__init__(executable)
+
+    monkeypatch.setattr(digest_mod, "Worker", Counted)
+    assert digest_files([key(p) for p in paths], workers=64) == _truth(paths)
+    assert 1 <= len(started) <= 3

@@ -1,5 +1,9 @@
 """File digests for the manifest: SHA-256 in parallel, with a cache so unchanged files are read once.
 
+In parallel means worker processes for many small files (``digest_workers``: threads of one
+process cannot hash those in parallel) and threads for big ones, which hashlib hashes without
+the GIL.
+
 SHA-256 because the studio verifies with Python's standard library (``hashlib``) or
 ``sha256sum``; on CPUs with SHA extensions OpenSSL's SHA-256 also outruns BLAKE2.
 """
@@ -12,23 +16,33 @@ import os
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby, repeat
 from typing import NamedTuple
 
+from vendor_publish.digest_workers import CHUNK, Worker, WorkerLost, python_executable, read_digest
 from vendor_publish.sqlite_cache import SqliteCache, retry
 
 ALGORITHM = "sha256"
-CHUNK = 1 << 20
-#: Per-thread read buffer: big enough that most files are one read, small enough to stay in cache.
-SMALL_READ = 1 << 18
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 #: Paths per SELECT ... IN (...): under SQLite's oldest limit of 999 parameters per statement.
 LOOKUP_BATCH = 900
 #: Files of one folder from which the folder also gets a row of its own (a frame sequence).
 FOLDER_ROW_MIN = 64
 _HEX_WIDTH = hashlib.new(ALGORITHM).digest_size * 2
-_readv = getattr(os, "readv", None)  # POSIX: read into our buffer with no file object at all
+#: Files below this size are hashed in batches (by worker processes when there are many): for
+#: them the cost is per file, not per byte. Bigger ones are read by threads chunk by chunk
+#: (hashlib releases the GIL there), with progress and cancel between chunks.
+SMALL_FILE = 1 << 16
+#: Small files per work unit: a unit takes milliseconds, so progress and cancel stay prompt.
+BATCH_FILES = 256
+#: From this many small files on, worker processes repay their start (~20 ms each on Linux, more on
+#: Windows; measured break-even on 2 busy cores: ~12,000 files of 1 kB).
+PROCESS_MIN_FILES = 10_000
+#: At most this many worker processes: the parent's share of each file (about 1 us, under its
+#: one GIL) caps what more of them could add, and each takes some 14 MB of memory.
+MAX_PROCESSES = 8
+
+#: SHA-256 of one file, hex: ``file_digest(path, buffer=None, size=-1)`` (the workers' reader).
+file_digest = read_digest
 
 
 class FileKey(NamedTuple):
@@ -38,27 +52,6 @@ class FileKey(NamedTuple):
     size: int
     mtime_ns: int
     inode: int
-
-
-def file_digest(path: str, buffer: bytearray | None = None) -> str:
-    """SHA-256 of one file, hex; ``buffer`` (reused between calls by one thread) saves an allocation."""
-    buf = buffer if buffer is not None else bytearray(SMALL_READ)
-    view = memoryview(buf)
-    h = hashlib.sha256()
-    # A raw descriptor and readinto a reused buffer: for a 1 kB file the system calls are the cost,
-    # not Python objects or a fresh megabyte per file.
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        if _readv is not None:
-            while n := _readv(fd, (buf,)):
-                h.update(view[:n])
-        else:
-            with open(fd, "rb", buffering=0, closefd=False) as fh:
-                while n := fh.readinto(buf):
-                    h.update(view[:n])
-    finally:
-        os.close(fd)
-    return h.hexdigest()
 
 
 class DigestCache(SqliteCache):
@@ -197,6 +190,7 @@ def split_digests(text: str, count: int) -> list[str] | None:
 
 
 _PATH = operator.itemgetter(0)
+_SIZE = operator.itemgetter(1)
 _FIRST = operator.itemgetter(0)
 _SECOND = operator.itemgetter(1)
 
@@ -212,37 +206,134 @@ def digest_files(
     """Digest every file (cache first, the rest read in parallel); returns path -> hex digest."""
     known, stale = cache._lookup(keys) if cache is not None else ({}, False)
     todo = [k for k in keys if k.path not in known]
-    workers = max(1, workers or os.cpu_count() or 1)
-    done_bytes = 0
-    total_bytes = sum(k.size for k in todo)
-    lock = threading.Lock()
-    computed: list[tuple[FileKey, str]] = []
-
-    def run(chunk: Sequence[FileKey]) -> list[tuple[FileKey, str]]:
-        nonlocal done_bytes
-        out = []
-        buffer = bytearray(SMALL_READ)
-        for k in chunk:
-            if cancelled is not None and cancelled():
-                break
-            out.append((k, file_digest(k.path, buffer)))
-            if progress is not None:
-                with lock:
-                    done_bytes += k.size
-                    progress(done_bytes, total_bytes)
-        return out
-
-    # Interleaved chunks balance big and small files between threads without a task per file.
-    chunks = [todo[i::workers] for i in range(workers)] if todo else []
-    if len(chunks) > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vp-digest") as pool:
-            for part in pool.map(run, chunks):
-                computed.extend(part)
-    elif chunks:
-        computed.extend(run(chunks[0]))
+    # The digests go into ``known`` as batches come back, while other batches are still being hashed.
+    done = _Run(todo, max(1, workers or os.cpu_count() or 1), progress, cancelled).run(known)
     if cache is not None:
-        cache.store(computed)
-    known.update((k.path, d) for k, d in computed)
-    if cache is not None and (stale or computed):
-        cache.remember_folders(keys, known)
+        cache.store(item for unit, digests in done for item in zip(unit, digests))
+        if stale or done:
+            cache.remember_folders(keys, known)
     return known
+
+
+class _Run:
+    """One ``digest_files`` call: units of work shared by the threads, their results, progress, the first error."""
+
+    def __init__(self, todo: list[FileKey], workers: int, progress, cancelled) -> None:
+        if not todo or max(map(_SIZE, todo)) < SMALL_FILE:  # the usual frame sequence: no sorting out
+            small, big = todo, []
+        else:
+            small = [k for k in todo if k.size < SMALL_FILE]
+            # Big files first, biggest first: the many short batches of small files even out the end.
+            big = sorted((k for k in todo if k.size >= SMALL_FILE), key=_SIZE, reverse=True)
+        self.units = [[k] for k in big] + [small[i : i + BATCH_FILES] for i in range(0, len(small), BATCH_FILES)]
+        self.results: list[list[str] | None] = [None] * len(self.units)
+        self.threads = min(workers, len(self.units))
+        # Threads of one process cannot hash small files in parallel (see digest_workers): from
+        # enough of them on, each thread hands its batches to a worker process of its own.
+        many = self.threads > 1 and len(small) >= PROCESS_MIN_FILES
+        self.executable = python_executable() if many else None
+        if self.executable is not None:
+            self.threads = min(self.threads, MAX_PROCESSES)
+        self.progress = progress
+        self.cancelled = cancelled
+        self.lock = threading.Lock()
+        self.small_files = threading.Lock()
+        self.next = 0
+        self.done_bytes = 0
+        self.total_bytes = sum(map(_SIZE, todo))
+        self.stop = False
+        self.error: BaseException | None = None
+
+    def run(self, found: dict[str, str]) -> list[tuple[list[FileKey], list[str]]]:
+        """Digest every unit into ``found`` with ``threads`` threads (this one included); the (keys, digests) done."""
+        others = [threading.Thread(target=self.work, args=(found,), name=f"vp-digest-{i}", daemon=True)
+                  for i in range(1, self.threads)]
+        started: list[threading.Thread] = []
+        try:
+            for t in others:
+                t.start()
+                started.append(t)
+            self.work(found)
+            for t in started:
+                t.join()
+        except BaseException:  # Ctrl-C while waiting: the other threads stop after their unit
+            self.stop = True
+            for t in started:
+                t.join()
+            raise
+        if self.error is not None:
+            raise self.error
+        return [(unit, result) for unit, result in zip(self.units, self.results) if result is not None]
+
+    def work(self, found: dict[str, str]) -> None:
+        """One thread: take units until none is left, cancel is asked or another thread failed."""
+        worker = None
+        may_start = self.executable is not None
+        buffer = bytearray(CHUNK)
+        try:
+            while not self.stop:
+                with self.lock:
+                    i = self.next
+                    self.next += 1
+                if i >= len(self.units) or (self.cancelled is not None and self.cancelled()):
+                    return
+                unit = self.units[i]
+                if unit[0].size >= SMALL_FILE:
+                    digest = self._big_file(unit[0], buffer)
+                    if digest is None:  # cancelled inside the file
+                        return
+                    self.results[i] = [digest]
+                    found[unit[0].path] = digest
+                    continue
+                if may_start:  # once per thread: a worker that cannot start is not tried again
+                    may_start = False
+                    try:
+                        worker = Worker(self.executable)
+                    except WorkerLost:
+                        worker = None
+                result = None
+                if worker is not None:
+                    try:
+                        result = worker.digest(unit)
+                    except WorkerLost:  # it crashed or was killed: this thread carries on by itself
+                        worker.close()
+                        worker = None
+                if result is None:
+                    # One thread at a time: two threads hashing small files in one process hand
+                    # the GIL back and forth at every system call and finish later than one.
+                    with self.small_files:
+                        result = [file_digest(k.path, buffer, k.size) for k in unit]
+                self.results[i] = result
+                found.update(zip(map(_PATH, unit), result))
+                if self.progress is not None:
+                    self._advance(sum(map(_SIZE, unit)))
+        except BaseException as exc:  # an unreadable file, or Ctrl-C in this thread: every thread stops
+            with self.lock:
+                if self.error is None:
+                    self.error = exc
+            self.stop = True
+        finally:
+            if worker is not None:
+                worker.close()
+
+    def _big_file(self, key: FileKey, buffer: bytearray) -> str | None:
+        """Digest of one big file, progress per chunk; None when cancelled meanwhile."""
+        left = key.size
+
+        def step(n: int) -> bool:
+            nonlocal left
+            counted = min(n, left)  # a file grown since its stat does not push progress past the total
+            left -= counted
+            self._advance(counted)
+            return self.stop or (self.cancelled is not None and self.cancelled())
+
+        digest = file_digest(key.path, buffer, key.size, step)
+        if digest is not None and left:
+            self._advance(left)  # it shrank: count it as whole
+        return digest
+
+    def _advance(self, n: int) -> None:
+        if self.progress is not None and n:
+            with self.lock:
+                self.done_bytes += n
+                self.progress(self.done_bytes, self.total_bytes)
