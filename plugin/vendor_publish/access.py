@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from vendor_publish import paths
 from vendor_publish.manifest import manifest_destination
@@ -43,13 +44,33 @@ def plan_folders(plan: Plan) -> list[str]:
     return list(folders)
 
 
-def online_findings(plan: Plan, client) -> list[Finding]:
-    """Ask the service whether the user may write every destination of the plan."""
+@dataclass(frozen=True)
+class AccessFacts:
+    """What the service says about the user's rights on the share (needs no plan: fetched early)."""
+
+    share: str
+    full_access: bool
+    share_found: bool = True
+    writable: tuple[str, ...] = ()
+
+
+def fetch_access(client, share_code: str) -> AccessFacts:
+    """Ask the service for the user's role and write ACLs on ``share_code`` (login, share, ACLs)."""
     me = client.login_info
     if str(me.role).lower() in FULL_ACCESS_ROLES:
-        return []
-    share = client.find_one(f"share WHERE code={plan.share}")
+        return AccessFacts(share_code, full_access=True)
+    share = client.find_one(f"share WHERE code={share_code}")
     if share is None:
+        return AccessFacts(share_code, full_access=False, share_found=False)
+    acls = client.find("acl", f"entity=user:{me.id} AND target=share:{share.id}")
+    return AccessFacts(share_code, full_access=False, writable=tuple(writable_paths(acls)))
+
+
+def access_findings(plan: Plan, facts: AccessFacts) -> list[Finding]:
+    """Findings for every destination folder of the plan the user may not write."""
+    if facts.full_access:
+        return []
+    if not facts.share_found:
         return [
             Finding(
                 code="no-share-access",
@@ -59,8 +80,7 @@ def online_findings(plan: Plan, client) -> list[Finding]:
                 fix="Ask the studio to check the share code in the studio profile and your access.",
             )
         ]
-    acls = client.find("acl", f"entity=user:{me.id} AND target=share:{share.id}")
-    writable = writable_paths(acls)
+    writable = list(facts.writable)
     denied = denied_destinations(plan_folders(plan), writable)
     where = ", ".join(writable) if writable else "nowhere"
     return [
@@ -73,6 +93,13 @@ def online_findings(plan: Plan, client) -> list[Finding]:
         )
         for folder in denied
     ]
+
+
+def online_findings(plan: Plan, client, facts: AccessFacts | None = None) -> list[Finding]:
+    """Ask the service whether the user may write every destination of the plan (``facts`` if fetched already)."""
+    if facts is None or facts.share != plan.share:
+        facts = fetch_access(client, plan.share)
+    return access_findings(plan, facts)
 
 
 def _field(obj, name: str):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vendor_publish import mapping, paths, publish_workflow, studio
-from vendor_publish.access import online_findings
+from vendor_publish.access import AccessFacts, online_findings
 from vendor_publish.declared_outputs import with_declared_outputs
 from vendor_publish.digests import DigestCache
 from vendor_publish.errors import AccsynError, ConfigError, PlanChangedError, SubmissionUncertain, VendorPublishError
@@ -109,13 +109,17 @@ def make_plan(settings: Settings, collection: Collection, **context_args) -> Pla
         listings.close()
 
 
-def check_online(plan: Plan, settings: Settings, client) -> Plan:
-    """Add what only the service can tell (write access, the studio's pre-publish feedback)."""
+def check_online(plan: Plan, settings: Settings, client, *, access: AccessFacts | None = None) -> Plan:
+    """Add what only the service can tell (write access, the studio's pre-publish feedback).
+
+    ``access``: the user's rights fetched earlier (``access.fetch_access``, e.g. while the host
+    was still collecting), so only the plan-dependent question is asked now.
+    """
     extra: list = []
     verdict = publish_workflow.check(plan, client)
     if verdict is not None:
         plan, extra = verdict
-    extra += online_findings(plan, client)
+    extra += online_findings(plan, client, access)
     if not extra:
         return plan
     return validate(plan.model_copy(update={"findings": [*plan.findings, *extra]}), settings.profile, rules=())

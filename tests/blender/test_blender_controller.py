@@ -178,9 +178,9 @@ def _slow_online(monkeypatch: pytest.MonkeyPatch, release: Any, block: bool = Fa
 
     real = workflow.check_online
 
-    def held(plan, settings, client):
+    def held(plan, settings, client, **kwargs):
         assert release.wait(30)
-        plan = real(plan, settings, client)
+        plan = real(plan, settings, client, **kwargs)
         if not block:
             return plan
         refused = Finding(code="no-write-access", severity=Severity.ERROR, message="You may not write to X on share Y.",

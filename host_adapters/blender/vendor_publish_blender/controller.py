@@ -24,6 +24,7 @@ from enum import Enum
 from typing import Any
 
 from vendor_publish import tracking, workflow
+from vendor_publish.access import AccessFacts, fetch_access
 from vendor_publish.errors import (
     AccsynError,
     ConnectionFailed,
@@ -117,6 +118,19 @@ class PublishController:
         """Start from the host's stepwise collector (e.g. ``collection.collect_steps()``)."""
         self._steps = steps
         self.project = project
+        # Login and the user's rights need no plan: ask while the host is still being read, so
+        # only the plan's own question (the studio's pre-publish check) is left for later.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-connect")
+        self._client_future = pool.submit(self._connect)
+        pool.shutdown(wait=False)
+
+    def _connect(self) -> tuple[Any, AccessFacts | ConnectionFailed]:
+        settings = self._settings or resolve_settings()
+        client = self._client_factory(settings)
+        try:
+            return client, fetch_access(client, settings.profile.share)
+        except ConnectionFailed as exc:  # said in the dialog; the publish can still go to the outbox
+            return client, exc
 
     def collect_step(self, budget: float = 0.02) -> bool:
         """Advance the collection for about ``budget`` seconds; True once it is finished (or failed)."""
@@ -155,18 +169,17 @@ class PublishController:
     def _plan_worker(self, collection: Collection) -> Plan:
         settings = self._settings or resolve_settings()
         self._settings = settings
-        # The client's TLS set-up (tens of ms) overlaps the stat calls of planning.
-        pool = ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-client")
-        try:
-            self._client_future = pool.submit(self._client_factory, settings)
-            return workflow.make_plan(settings, collection, task=self._task)
-        finally:
-            pool.shutdown(wait=False)
+        return workflow.make_plan(settings, collection, task=self._task)
 
     def _online_worker(self, plan: Plan) -> tuple[Plan, str | None]:
-        self._client = self._client_future.result() if self._client_future else self._client_factory(self._settings)
+        if self._client_future is None:  # begin() was not called: connect now
+            self._client_future = Future()
+            self._client_future.set_result(self._connect())
+        self._client, facts = self._client_future.result()
         try:
-            return workflow.check_online(plan, self._settings, self._client), None
+            if isinstance(facts, ConnectionFailed):
+                raise facts
+            return workflow.check_online(plan, self._settings, self._client, access=facts), None
         except ConnectionFailed as exc:
             # As the CLI does offline: keep the plan; publishing queues it in the outbox.
             return plan, f"accsyn could not be reached to check your access ({exc})."
@@ -344,6 +357,10 @@ class PublishController:
         self.stage = stage
         self.outcome = outcome
         self.timings["finished"] = time.perf_counter()
+        early = self._client_future
+        if self._client is None and early is not None:  # connected early, never used: close it when ready
+            self._client_future = None
+            early.add_done_callback(lambda f: f.exception() is None and f.result()[0].close())
         if self._client is not None and not any(t.is_alive() and t is not threading.current_thread()
                                                 for t in self._threads):
             self._client.close()
