@@ -85,7 +85,8 @@ class DigestCache(SqliteCache):
             row = retry(lambda: db.execute(
                 "SELECT signature, digests FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
             ).fetchone())
-            chunks = split_digests(row[1], len(group)) if row is not None and row[0] == _signature(group) else None
+            current = row is not None and row[0] == _signature(folder, group)
+            chunks = split_digests(row[1], len(group)) if current else None
             if chunks is not None:
                 found.update(zip(map(_PATH, group), chunks))
             else:
@@ -131,7 +132,7 @@ class DigestCache(SqliteCache):
         for folder, group in _big_folders(keys, []):
             if not all(k.path in digests for k in group):
                 continue
-            signature = _signature(group)
+            signature = _signature(folder, group)
             old = retry(lambda: db.execute(
                 "SELECT signature FROM folder_digests WHERE folder=? AND algorithm=?", (folder, ALGORITHM)
             ).fetchone())
@@ -157,15 +158,22 @@ def _big_folders(keys: Sequence[FileKey], small: list[FileKey]) -> list[tuple[st
     return big
 
 
-def _signature(group: Sequence[FileKey]) -> str:
-    """SHA-256 of a folder's (path, size, mtime, inode) keys in order: any change gives another."""
+def _signature(folder: str, group: Sequence[FileKey]) -> str:
+    """SHA-256 of a folder's (name, size, mtime, inode) keys in order: any change gives another."""
     paths, sizes, mtimes, inodes = zip(*group)
-    return folder_signature("\0".join(paths), sizes, mtimes, inodes)
+    cut = len(folder)
+    return folder_signature(folder, "\0".join(p[cut:] for p in paths), sizes, mtimes, inodes)
 
 
-def folder_signature(joined_paths: str, sizes: Sequence[int], mtimes: Sequence[int], inodes: Sequence[int]) -> str:
-    """``_signature`` from columns: the paths already joined by NUL, then sizes, mtimes, inodes."""
-    h = hashlib.sha256(joined_paths.encode("utf-8", "surrogateescape"))
+def folder_signature(
+    folder: str, joined_names: str, sizes: Sequence[int], mtimes: Sequence[int], inodes: Sequence[int]
+) -> str:
+    """``_signature`` from columns: the folder, its files' names joined by NUL, then sizes, mtimes, inodes.
+
+    Names rather than full paths: a re-plan has them as the entry's column already, and hashes a
+    quarter of the bytes.
+    """
+    h = hashlib.sha256(f"{folder}\0\0{joined_names}".encode("utf-8", "surrogateescape"))
     for column in (sizes, mtimes, inodes):
         try:  # fixed-width binary numbers, made in C
             h.update(array("q", column).tobytes() if column is not inodes else array("Q", column).tobytes())

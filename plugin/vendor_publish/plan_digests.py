@@ -126,8 +126,8 @@ def _from_folder_rows(
         count = len(entry.members)
         if count < digest_mod.FOLDER_ROW_MIN or len(entry.sizes) != count or len(entry.inodes) != count:
             continue
-        joined = head + ("\0" + head).join(entry.members)
-        signature = digest_mod.folder_signature(joined, entry.sizes, entry.mtimes_ns, entry.inodes)
+        signature = digest_mod.folder_signature(head, "\0".join(entry.members), entry.sizes, entry.mtimes_ns,
+                                                entry.inodes)
         column = cache.folder_digests(head, signature, count)
         if column is not None:
             served[entry.id] = (entry, column)
