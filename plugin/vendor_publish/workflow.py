@@ -23,6 +23,7 @@ from vendor_publish.outbox import Outbox, OutboxBusy
 from vendor_publish.planner import PlanContext, build_plan
 from vendor_publish.settings import Settings, cache_dir, data_dir
 from vendor_publish.submission import Progress, submit
+from vendor_publish.usd_layers import with_usd_dependencies
 from vendor_publish.validation import validate
 
 
@@ -98,6 +99,7 @@ def make_client(settings: Settings):
 def make_plan(settings: Settings, collection: Collection, **context_args) -> Plan:
     """Plan a publish from a collection (plus the outputs the studio profile declares); sends nothing."""
     collection = with_declared_outputs(collection, settings.profile.output_folders)
+    collection = with_usd_dependencies(collection)
     context = plan_context(settings, collection, **context_args)
     try:
         listings = ListingCache(cache_dir() / "listings.sqlite3")
