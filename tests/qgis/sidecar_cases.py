@@ -81,13 +81,20 @@ def wal_project(root: str) -> dict:
     held.execute("CREATE TABLE notes (t TEXT)")
     held.execute("INSERT INTO notes VALUES ('not yet checkpointed')")
     held.commit()  # the row is in edits.gpkg-wal until the last connection closes
+    quiet = os.path.join(folder, "quiet.gpkg")  # its log was checkpointed and truncated: 0 bytes
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(quiet)
+    ds.CreateLayer("zones", ref, ogr.wkbPoint)
+    ds = None
+    touch(quiet + "-wal", "")
     project = QgsProject()
-    layer = QgsVectorLayer(gpkg + "|layername=sites", "sites", "ogr")
-    assert layer.isValid()
-    project.addMapLayer(layer)
+    for path, name in ((gpkg, "sites"), (quiet, "zones")):
+        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        assert layer.isValid()
+        project.addMapLayer(layer)
+    quiet_log = os.path.exists(quiet + "-wal") and os.path.getsize(quiet + "-wal") == 0
     raw = collect_raw(project)
     held.close()
-    return {"gpkg": gpkg, "wal": gpkg + "-wal", "wal_existed": True,
+    return {"gpkg": gpkg, "wal": gpkg + "-wal", "quiet": quiet, "quiet_log_was_empty": quiet_log,
             "items": [(i["path"], i["kind"]) for i in raw["items"]], "findings": raw["findings"]}
 
 

@@ -48,6 +48,8 @@ def test_geopackage_write_ahead_log_travels_with_it(cases):
     assert wal["gpkg"] in kinds
     assert kinds[wal["wal"]].startswith("write-ahead log")
     assert not any(path.endswith("-shm") for path in kinds)  # per-machine index: SQLite rebuilds it
+    assert wal["quiet_log_was_empty"]  # beside its database while the project was collected
+    assert wal["quiet"] in kinds and wal["quiet"] + "-wal" not in kinds  # an empty log holds no edits
 
 
 def test_vrt_sources_nested_vrts_and_their_sidecars_are_collected(cases):

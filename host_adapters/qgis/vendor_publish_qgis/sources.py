@@ -142,8 +142,10 @@ def _travelling_with(path: str, origin: str, files: SidecarFinder, depth: int = 
     """Sidecars, a database's write-ahead log, a VRT's sources (and theirs) of an existing file."""
     for sidecar in files.sidecars(path):
         yield "item", item(sidecar, origin, "sidecar")
-    if companions.is_sqlite(path) and files.is_file(companions.wal_of(path)):
-        yield "item", item(companions.wal_of(path), origin, "write-ahead log (edits not yet in the database)")
+    wal = companions.wal_of(path)
+    # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
+    if companions.is_sqlite(path) and files.is_file(wal) and os.path.getsize(wal) > 0:
+        yield "item", item(wal, origin, "write-ahead log (edits not yet in the database)")
     if not companions.is_vrt(path) or depth >= VRT_DEPTH:
         return
     seen = seen if seen is not None else {path}
