@@ -142,10 +142,11 @@ def _travelling_with(path: str, origin: str, files: SidecarFinder, depth: int = 
     """Sidecars, a database's write-ahead log, a VRT's sources (and theirs) of an existing file."""
     for sidecar in files.sidecars(path):
         yield "item", item(sidecar, origin, "sidecar")
-    wal = companions.wal_of(path)
-    # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
-    if companions.is_sqlite(path) and files.is_file(wal) and os.path.getsize(wal) > 0:
-        yield "item", item(wal, origin, "write-ahead log (edits not yet in the database)")
+    if companions.is_sqlite(path) and files.is_file(companions.wal_of(path)):
+        wal = companions.wal_of(path)
+        # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
+        if _size_or_zero(wal) > 0:
+            yield "item", item(wal, origin, "write-ahead log (edits not yet in the database)")
     if not companions.is_vrt(path) or depth >= VRT_DEPTH:
         return
     seen = seen if seen is not None else {path}
@@ -161,6 +162,13 @@ def _travelling_with(path: str, origin: str, files: SidecarFinder, depth: int = 
         yield "item", item(source, f"{origin} through {os.path.basename(path)}", "VRT source")
         if files.is_file(source):  # a missing one is the planner's finding
             yield from _travelling_with(source, origin, files, depth + 1, seen)
+
+
+def _size_or_zero(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # gone since the listing (SQLite removes the log when the last connection closes)
+        return 0
 
 
 def _not_a_file(layer: QgsMapLayer, parts: dict[str, Any], origin: str) -> Iterator[tuple[str, dict[str, Any]]]:
