@@ -299,3 +299,26 @@ def test_folder_cache_gives_the_full_mapping_answer(folder, name):
     except UnsafePathError:
         fast = None
     assert fast == slow
+
+
+SEGMENT = st.sampled_from(["proj002", "FROM_VENDORS", "from_vendors", "j@x.com", "J@X.com", "tex", "a b", "x",
+                           "layer1", "é", "..", ".", "c:"])
+
+
+@given(files=st.lists(st.lists(SEGMENT, min_size=1, max_size=6), min_size=1, max_size=12),
+       project=st.sampled_from(["/s", "/s/proj002", "/s/proj002/FROM_VENDORS", "/s/proj002/FROM_VENDORS/j@x.com",
+                                "/s/proj002/FROM_VENDORS/j@x.com/tex", "/elsewhere"]))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_folders_mapped_from_their_parent_agree_with_the_full_rule(files: list[list[str]], project: str) -> None:
+    # map() remembers folders and maps a plain-named child of a folder inside the upload root
+    # by appending its name; the full rule on each path alone must give the same answer.
+    fast = Mapper(project, "FROM_VENDORS/j@x.com", "/s/proj002")
+    for segments in files:
+        path = "/".join(["/s/proj002", *segments, "f.exr"])
+        try:
+            expected = Mapper(project, "FROM_VENDORS/j@x.com", "/s/proj002")._map(path)
+        except UnsafePathError:
+            with pytest.raises(UnsafePathError):
+                fast.map(path)
+            continue
+        assert fast.map(path) == expected, path

@@ -158,15 +158,34 @@ class Mapper:
         folder, name = os.path.split(path)
         if not (name and os.path.isabs(path) and _simple_name(name) and os.path.normpath(path) == path):
             return None
+        mapped = self._folder_mapping(folder)
+        if mapped is None:
+            return None  # let the full mapping of the file say what is wrong
+        relative = f"{mapped.relative}/{name}" if mapped.relative else name
+        return Mapped(f"{mapped.destination}/{name}", mapped.kind, relative)
+
+    def _folder_mapping(self, folder: str) -> Mapped | None:
+        """A folder's mapping (None when unsafe), remembered; below the upload root, its parent's plus its name.
+
+        Inside the upload folder no rule boundary lies below a folder, so a child with a plain
+        name maps by appending it: 500 layer folders cost one full mapping, not 500.
+        """
         mapped = self._folders.get(folder)
+        if mapped is not None:
+            return mapped
+        parent, name = os.path.split(folder)
+        if name and parent != folder and _simple_name(name):
+            above = self._folder_mapping(parent)
+            if above is not None and above.kind is MappingKind.UPLOAD_ROOT:
+                mapped = Mapped(f"{above.destination}/{name}", above.kind,
+                                f"{above.relative}/{name}" if above.relative else name)
         if mapped is None:
             try:
                 mapped = self._map(folder, is_dir=True)
             except UnsafePathError:
-                return None  # let the full mapping of the file say what is wrong
-            self._folders[folder] = mapped
-        relative = f"{mapped.relative}/{name}" if mapped.relative else name
-        return Mapped(f"{mapped.destination}/{name}", mapped.kind, relative)
+                return None
+        self._folders[folder] = mapped
+        return mapped
 
     def _map(self, path: PathLike, *, is_dir: bool = False) -> Mapped:
         source = str(path)

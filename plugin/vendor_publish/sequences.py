@@ -57,8 +57,8 @@ _TOKEN_RE = re.compile(
     r"|(?P<hash>#+)"
     r"|(?P<at>@+)"
 )
-#: A character every token of _TOKEN_RE starts with.
-_TOKEN_START_RE = re.compile(r"[%<{$#@]")
+#: A character every token of DEFAULT_KINDS starts with ('@' is not one of them).
+_TOKEN_START_RE = re.compile(r"[%<{$#]")
 _UVTILE_RE = r"u(\d+)_v(\d+)"
 _NUMBER_RE = r"(-?\d+)"
 
@@ -172,7 +172,9 @@ def parse_pattern(path: str, kinds: Iterable[TokenKind] | None = None) -> Sequen
     ``kinds`` limits the notations recognised (by default all but '@', which is common in
     ordinary names). Two tokens in one name raise ``PatternError``.
     """
-    if not _TOKEN_START_RE.search(path):  # most paths hold no token at all: one C-level scan
+    # Most names hold no token at all: one C-level scan of the name (the folders may hold
+    # anything, like the '@' of every FROM_VENDORS/<e-mail>/ path).
+    if kinds is None and not _TOKEN_START_RE.search(path, max(path.rfind("/"), path.rfind("\\")) + 1):
         return None
     allowed = DEFAULT_KINDS if kinds is None else frozenset(kinds)
     directory, name = split_name(path)
