@@ -155,12 +155,19 @@ class Mapper:
 
     def _map_in_known_folder(self, path: str) -> Mapped | None:
         """The folder's mapping plus the file name, for a plain name in a normalised absolute path."""
-        folder, name = os.path.split(path)
-        if not (name and os.path.isabs(path) and _simple_name(name) and os.path.normpath(path) == path):
+        cut = path.rfind(os.sep)
+        if cut <= 0:
             return None
-        mapped = self._folder_mapping(folder)
+        folder, name = path[:cut], path[cut + 1:]
+        mapped = self._folders.get(folder)  # a remembered folder was checked normalised and absolute
         if mapped is None:
-            return None  # let the full mapping of the file say what is wrong
+            if not (os.path.isabs(folder) and os.path.normpath(folder) == folder):
+                return None
+            mapped = self._folder_mapping(folder)
+            if mapped is None:
+                return None  # let the full mapping of the file say what is wrong
+        if not _simple_name(name):
+            return None
         relative = f"{mapped.relative}/{name}" if mapped.relative else name
         return Mapped(f"{mapped.destination}/{name}", mapped.kind, relative)
 
