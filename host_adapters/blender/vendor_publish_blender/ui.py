@@ -40,6 +40,7 @@ class Session:
     dialog_shown: bool = False
     view: PlanView | None = None
     view_of: tuple[int, bool, bool] = (0, False, False)  # the plan's id(), access pending, access failed
+    status: str | None = None  # what the status bar says now (set only when it changes)
 
 
 # Blender re-creates operators on every call and timers are bare functions: the one publish
@@ -112,34 +113,36 @@ def tick() -> float | None:
         ctl.collect_step(COLLECT_BUDGET)
     ctl.poll()
     if ctl.stage.final:
-        _status(None)
+        _status(session, None)
         _show_result(ctl)
         return None
     if ctl.stage.value == "ready":
         if not session.dialog_shown:
             if ctl.access_pending and time.perf_counter() - ctl.timings["planned"] < ACCESS_GRACE:
-                _status(ctl.status_text())
-                return 0.005
+                _status(session, ctl.status_text())
+                return 0.002
             session.dialog_shown = True
             _open_dialog()
         if ctl.access_pending:
-            _status(ctl.status_text())
+            _status(session, ctl.status_text())
             return 0.02  # the online check's answer goes into the open dialog
         if not bpy.app.background:
             _redraw()
             # The dialog has it now: Publish starts this timer again. (Blender < 4.1 may not tell a
             # dialog dismissed by moving away, so no timer and no stale status text are left behind.)
-            _status(None)
+            _status(session, None)
             return None
-    _status(ctl.status_text())
-    # Collecting: run again at once (Blender still redraws between ticks). Planning: the dialog
-    # opens within 10 ms of the plan. Publishing: the status bar every 0.1 s is plenty.
-    return {"collecting": 0.0, "planning": 0.01, "ready": 0.25}.get(ctl.stage.value, 0.1)
+    _status(session, ctl.status_text())
+    # Collecting: run again at once (Blender still redraws between ticks). Planning: a queue
+    # poll every 2 ms (the status bar is only touched when its text changes), so the dialog
+    # opens right after the plan. Publishing: the status bar every 0.1 s is plenty.
+    return {"collecting": 0.0, "planning": 0.002, "ready": 0.25}.get(ctl.stage.value, 0.1)
 
 
 def _redraw() -> None:
-    # A popup redraws itself on the next event over it; tagging the areas makes Blender process
-    # a redraw now, so the access answer shows without waiting for the mouse.
+    # The online answer came after the dialog opened: tag every area so Blender redraws now. A
+    # popup may still wait for the next event over it to show the answer (Publish waits for the
+    # answer either way).
     for window in bpy.context.window_manager.windows:
         for area in window.screen.areas:
             area.tag_redraw()
@@ -150,9 +153,10 @@ def _window() -> Any:
     return bpy.context.window or (wm.windows[0] if wm and wm.windows else None)
 
 
-def _status(text: str | None) -> None:
-    if bpy.app.background:
+def _status(session: Session, text: str | None) -> None:
+    if bpy.app.background or text == session.status:
         return
+    session.status = text
     for window in bpy.context.window_manager.windows:
         window.workspace.status_text_set(text)
 
