@@ -20,6 +20,7 @@ from qgis.core import QgsApplication, QgsFileUtils, QgsProject, QgsRasterLayer, 
 
 from vendor_publish_qgis.collection import collect_raw  # noqa: E402
 from vendor_publish_qgis.sidecars import SidecarFinder  # noqa: E402
+from vendor_publish_qgis.sources import STYLE_SUFFIXES  # noqa: E402
 
 SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".shp.xml")
 
@@ -55,6 +56,12 @@ def awkward_folder(root: str) -> list[str]:
     touch(os.path.join(plain, ".hidden.dbf"))
     data.append(touch(os.path.join(plain, "trailing.")))
     data.append(touch(os.path.join(plain, "map.tab")))
+    data.append(touch(os.path.join(plain, "crowd.tif")))  # more "crowd.*" names than tif tails
+    for part in [f".{i}.tif" for i in range(12)] + [".tfw", ".tif.aux.xml"]:
+        touch(os.path.join(plain, "crowd" + part))
+    for style in ("roads.qml", "a.b.c.shp.sld", "UPPER.QML", "dem.tif.qmd", "crowd.qml", "loud.SHP.qml"):
+        touch(os.path.join(plain, style))  # style files, found by beside() and by around()
+    os.makedirs(os.path.join(plain, "map.qml"))  # a folder: not a style file
     touch(os.path.join(plain, "map.dat"))
     touch(os.path.join(plain, "map.id"))
     links = os.path.join(root, "links")
@@ -64,6 +71,12 @@ def awkward_folder(root: str) -> list[str]:
     os.makedirs(os.path.join(links, "linked.cpg"))  # a folder: QFile::exists says yes
     data.append(os.path.join(root, "gone", "missing.shp"))  # its folder does not exist
     return data
+
+
+def styles_by_stat(path: str) -> list[str]:
+    """The style files beside a data file, found the slow way: a stat per candidate name."""
+    bases = (os.path.splitext(path)[0], path)
+    return sorted({base + suffix for base in bases for suffix in STYLE_SUFFIXES if os.path.isfile(base + suffix)})
 
 
 def wal_project(root: str) -> dict:
@@ -154,6 +167,11 @@ def main() -> None:
         cases = [{"path": path, "finder": files.sidecars(path), "qgis": sorted(QgsFileUtils.sidecarFilesForPath(path)),
                   "exists": files.exists(path), "real_exists": os.path.exists(path)} for path in data]
         result[label] = {"cases": cases, "fallbacks": files.fallbacks, "listed": files.listed}
+    # sidecars and style files from one look (as a collection asks), next to the separate answers
+    for label, files in (("listed", SidecarFinder(list_after=1)), ("default", SidecarFinder())):
+        for case, path in zip(result[label]["cases"], data):
+            case.update(around=files.around(path, STYLE_SUFFIXES), beside=files.beside(path, STYLE_SUFFIXES),
+                        styles=styles_by_stat(path))
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)

@@ -30,6 +30,7 @@ def test_listing_based_sidecars_equal_qgis_sidecar_files_for_path(cases, how):
         assert case["finder"] == case["qgis"], case["path"]
         assert case["exists"] == case["real_exists"], case["path"]
     found = {Path(c["path"]).name: [Path(p).name for p in c["finder"]] for c in run["cases"]}
+    assert "crowd.tfw" in found["crowd.tif"] and "crowd.1.tif" not in found["crowd.tif"]
     assert "roads.cpg" in found["roads.shp"] and "roads.shp.xml" in found["roads.shp"]
     assert "a.b.c.dbf" in found["a.b.c.shp"]  # QGIS cuts the name at its last dot
     assert found["mixed.shp"] == []  # mixed.DBF is another file on a case-sensitive file system
@@ -40,6 +41,18 @@ def test_listing_based_sidecars_equal_qgis_sidecar_files_for_path(cases, how):
         assert run["fallbacks"] == 3 and run["listed"] == 2
     else:  # and for a folder's first two data files: "links/" (one file) is never listed
         assert run["fallbacks"] == 3 + 2 + 1 and run["listed"] == 1
+
+
+@pytest.mark.parametrize("how", ["listed", "default"])
+def test_style_files_and_sidecars_from_one_look_equal_the_separate_answers(cases, how):
+    for case in cases[how]["cases"]:
+        sidecars, styles = case["around"]
+        assert sidecars == case["qgis"], case["path"]
+        assert styles == case["beside"] == case["styles"], case["path"]
+    styles = {Path(c["path"]).name: [Path(p).name for p in c["styles"]] for c in cases[how]["cases"]}
+    assert styles["roads.shp"] == ["roads.qml"] and styles["a.b.c.shp"] == ["a.b.c.shp.sld"]
+    assert styles["crowd.tif"] == ["crowd.qml"] and styles["dem.tif"] == ["dem.tif.qmd"]
+    assert styles["map.tab"] == []  # map.qml is a folder
 
 
 def test_geopackage_write_ahead_log_travels_with_it(cases):

@@ -36,10 +36,16 @@ def ordered_layers(project: QgsProject) -> list[Any]:
     return [layers[lid] for lid in order]
 
 
-def embedded_projects(project: QgsProject, layers: list[Any] | None = None) -> Iterator[tuple[str, str]]:
-    """(source project path, what is embedded) for embedded layers and groups."""
-    for layer in ordered_layers(project) if layers is None else layers:
-        source = project.layerIsEmbedded(layer.id())
+def embedded_projects(project: QgsProject, layers: list[Any] | None = None,
+                      sources_of: list[str] | None = None) -> Iterator[tuple[str, str]]:
+    """(source project path, what is embedded) for embedded layers and groups.
+
+    ``sources_of``: ``project.layerIsEmbedded`` of each of ``layers``, when the caller has it.
+    """
+    layers = ordered_layers(project) if layers is None else layers
+    if sources_of is None:
+        sources_of = [project.layerIsEmbedded(layer.id()) for layer in layers]
+    for layer, source in zip(layers, sources_of):
         if source:
             yield source, f"layer {layer.name()!r}"
 
@@ -60,21 +66,28 @@ def iter_refs(project: QgsProject, files: SidecarFinder | None = None) -> Iterat
     files = files or SidecarFinder()  # folder listings shared by every layer of this collection
     project_file = project.fileName()
     layers = ordered_layers(project)
-    for source, what in embedded_projects(project, layers):
+    sources_of = [project.layerIsEmbedded(layer.id()) for layer in layers]  # asked once, used twice
+    for source, what in embedded_projects(project, layers, sources_of):
         yield "item", item(os.path.abspath(source), f"{what} embedded from another project", "embedded project")
     resolver = project.pathResolver()
-    for layer in layers:
-        embedded = project.layerIsEmbedded(layer.id()) or None
+    visitor = images.ImageVisitor()
+    refs: list[tuple[str, dict[str, Any]]] = []
+    for layer, embedded in zip(layers, sources_of):
+        embedded = embedded or None
         label = sources.layer_origin_of(layer, embedded)
         try:
-            yield from sources.layer_refs(layer, embedded and os.path.basename(embedded), files)
-            yield from images.image_refs(images.visited_paths(layer), label, resolver)
+            sources.layer_refs(layer, embedded and os.path.basename(embedded), files, origin=label, refs=refs)
+            found = images.visited_paths(layer, visitor)
+            if found:
+                refs.extend(images.image_refs(found, label, resolver))
         except Exception as exc:  # one odd layer must not end the scan
-            yield "finding", _unreadable(label, exc)
+            refs.append(("finding", _unreadable(label, exc)))
+        yield from refs
+        refs.clear()
     for layout in project.layoutManager().printLayouts():
         label = f"print layout {layout.name()!r}"
         try:
-            found = [*images.layout_picture_paths(layout), *images.visited_paths(layout)]
+            found = [*images.layout_picture_paths(layout), *images.visited_paths(layout, visitor)]
             yield from images.image_refs(found, label, resolver)
         except Exception as exc:
             yield "finding", _unreadable(label, exc)

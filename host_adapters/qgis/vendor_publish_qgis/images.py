@@ -45,8 +45,12 @@ def _symbol_paths(symbol: QgsSymbol | None, depth: int = 0) -> Iterator[tuple[st
         yield from _symbol_paths(layer.subSymbol(), depth + 1)
 
 
-class _Collector(QgsStyleEntityVisitorInterface):
-    """Gathers image paths from every symbol and text format the visited object holds."""
+class ImageVisitor(QgsStyleEntityVisitorInterface):
+    """Gathers image paths from every symbol and text format the visited object holds.
+
+    One serves a whole collection (``visited_paths`` empties it first): a new Python subclass
+    of a C++ visitor per layer costs more than most layers' visit.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,11 +78,12 @@ def _text_format_paths(fmt: Any) -> Iterator[tuple[str, str]]:
             yield from _symbol_paths(background.markerSymbol())
 
 
-def visited_paths(obj: Any) -> list[tuple[str, str]]:
+def visited_paths(obj: Any, visitor: ImageVisitor | None = None) -> list[tuple[str, str]]:
     """(path, kind) of the images in whatever ``obj.accept(visitor)`` walks (a layer, a layout)."""
-    collector = _Collector()
-    obj.accept(collector)
-    return collector.found
+    visitor = visitor or ImageVisitor()
+    visitor.found = []
+    obj.accept(visitor)
+    return visitor.found
 
 
 def layout_picture_paths(layout: Any) -> Iterator[tuple[str, str]]:

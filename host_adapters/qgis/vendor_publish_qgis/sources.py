@@ -44,8 +44,12 @@ LAYER_KINDS = {
 
 def decode(layer: QgsMapLayer) -> dict[str, Any]:
     """The provider registry's parts of the layer's source (empty when it cannot tell)."""
+    return _decode(layer.providerType(), layer.source())
+
+
+def _decode(provider: str, source: str) -> dict[str, Any]:
     try:
-        return dict(QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()) or {})
+        return dict(QgsProviderRegistry.instance().decodeUri(provider, source) or {})
     except Exception:  # a provider that cannot decode its own source: treat as having no path
         return {}
 
@@ -98,70 +102,75 @@ def remote_where(parts: dict[str, Any]) -> str:
     return "a remote server"
 
 
-def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None,
-               files: SidecarFinder | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield ``("item", dict)`` / ``("finding", dict)`` pairs for one layer's data."""
+def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None, files: SidecarFinder | None = None, *,
+               origin: str | None = None, refs: list[tuple[str, dict[str, Any]]] | None = None,
+               ) -> list[tuple[str, dict[str, Any]]]:
+    """``("item", dict)`` / ``("finding", dict)`` pairs for one layer's data, added to ``refs``."""
+    # a list the caller holds, not generators: cheaper for 500 layers a click, and what was
+    # found before an exception is kept, as when this was a generator
     files = files or SidecarFinder()
+    refs = [] if refs is None else refs
     name = layer.name()
     provider = layer.providerType()
-    origin = layer_origin(name, provider, embedded_from)
+    if origin is None:
+        origin = layer_origin(name, provider, embedded_from)
+    parts = _decode(provider, layer.source())
+    path = local_file(parts)
+    if path is None:
+        refs.extend(_not_a_file(layer, parts, origin))
+        return refs
     kind = LAYER_KINDS.get(layer.type(), "layer")
-    parts = decode(layer)
     inner = parts.get("layerName")
     if isinstance(inner, str) and inner:
         kind = f"{kind} (table {inner!r})"  # a GeoPackage or SpatiaLite file holds many
-    path = local_file(parts)
-    if path is None:
-        yield from _not_a_file(layer, parts, origin)
-        return
     exists = files.is_file(path)
     if not layer.isValid():
         if not exists:
-            yield "finding", finding(
+            refs.append(("finding", finding(
                 "invalid-layer", "error",
                 f"Layer {name!r} cannot be loaded: its file is missing: {path}",
                 path=path, origin=origin,
                 fix="In QGIS, fix the layer's source (Layer > Change Data Source, or the Handle Unavailable "
-                    "Layers dialog), save the project and publish again; or remove the layer.")
-            return
-        yield "finding", finding(
+                    "Layers dialog), save the project and publish again; or remove the layer.")))
+            return refs
+        refs.append(("finding", finding(
             "invalid-layer", "warning",
             f"QGIS cannot read layer {name!r} from {path}; the file is published as it is.",
             path=path, origin=origin,
-            fix="Open the layer in QGIS to see why it does not load (a damaged or unsupported file?).")
-    yield "item", item(path, origin, kind)
-    if not exists:
-        return
-    yield from _travelling_with(path, origin, files)
-    for style in files.beside(path, STYLE_SUFFIXES):
-        yield "item", item(style, origin, "style", optional=True)
+            fix="Open the layer in QGIS to see why it does not load (a damaged or unsupported file?).")))
+    refs.append(("item", item(path, origin, kind)))
+    if exists:
+        sidecars, styles = files.around(path, STYLE_SUFFIXES)
+        _travelling_with(path, origin, files, refs, sidecars=sidecars)
+        refs.extend(("item", item(style, origin, "style", optional=True)) for style in styles)
+    return refs
 
 
-def _travelling_with(path: str, origin: str, files: SidecarFinder, depth: int = 0,
-                     seen: set[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Sidecars, a database's write-ahead log, a VRT's sources (and theirs) of an existing file."""
-    for sidecar in files.sidecars(path):
-        yield "item", item(sidecar, origin, "sidecar")
+def _travelling_with(path: str, origin: str, files: SidecarFinder, refs: list[tuple[str, dict[str, Any]]],
+                     depth: int = 0, seen: set[str] | None = None, sidecars: list[str] | None = None) -> None:
+    """Add sidecars, a database's write-ahead log, a VRT's sources (and theirs) of an existing file."""
+    sidecars = files.sidecars(path) if sidecars is None else sidecars
+    refs.extend(("item", item(sidecar, origin, "sidecar")) for sidecar in sidecars)
     if companions.is_sqlite(path) and files.is_file(companions.wal_of(path)):
         wal = companions.wal_of(path)
         # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
         if _size_or_zero(wal) > 0:
-            yield "item", item(wal, origin, "write-ahead log (edits not yet in the database)")
+            refs.append(("item", item(wal, origin, "write-ahead log (edits not yet in the database)")))
     if not companions.is_vrt(path) or depth >= VRT_DEPTH:
         return
     seen = seen if seen is not None else {path}
     names, problems = companions.vrt_sources(path)
     for what, fix in problems:
-        yield "finding", finding("vrt-source", "warning", f"The VRT {path} used by {origin} {what}.",
-                                 path=path, origin=origin, fix=fix)
+        refs.append(("finding", finding("vrt-source", "warning", f"The VRT {path} used by {origin} {what}.",
+                                        path=path, origin=origin, fix=fix)))
     for name in names:
         source = local_file({"path": name})
         if source is None or source in seen:
             continue  # a network source, or a file already listed
         seen.add(source)
-        yield "item", item(source, f"{origin} through {os.path.basename(path)}", "VRT source")
+        refs.append(("item", item(source, f"{origin} through {os.path.basename(path)}", "VRT source")))
         if files.is_file(source):  # a missing one is the planner's finding
-            yield from _travelling_with(source, origin, files, depth + 1, seen)
+            _travelling_with(source, origin, files, refs, depth + 1, seen)
 
 
 def _size_or_zero(path: str) -> int:
