@@ -62,6 +62,9 @@ def awkward_folder(root: str) -> list[str]:
     for style in ("roads.qml", "a.b.c.shp.sld", "UPPER.QML", "dem.tif.qmd", "crowd.qml", "loud.SHP.qml"):
         touch(os.path.join(plain, style))  # style files, found by beside() and by around()
     os.makedirs(os.path.join(plain, "map.qml"))  # a folder: not a style file
+    data.append(touch(os.path.join(plain, "..shp")))  # splitext keeps the name whole, rpartition does not
+    touch(os.path.join(plain, "..shp.qml"))
+    touch(os.path.join(plain, "..dbf"))
     touch(os.path.join(plain, "map.dat"))
     touch(os.path.join(plain, "map.id"))
     links = os.path.join(root, "links")

@@ -7,16 +7,17 @@ The result is a JSON-ready dict shaped like ``vendor_publish.models.Collection``
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject
 
 from . import images, sources
-from .refs import finding, item
+from .refs import finding, item, layer_origin
 from .sidecars import SidecarFinder
 
 HOST = "qgis"
+T = TypeVar("T")
 
 
 def _unreadable(what: str, exc: BaseException) -> dict[str, Any]:
@@ -25,6 +26,14 @@ def _unreadable(what: str, exc: BaseException) -> dict[str, Any]:
         f"Could not read what {what} uses ({type(exc).__name__}: {exc}); its files are not in this publish.",
         origin=what,
         fix=f"Check {what} in QGIS, fix or remove it, save, and publish again.")
+
+
+def _attempt(call: Callable[..., T], *args: Any) -> T | Exception:
+    """``call(*args)``, or the exception it raised (reported with its layer, in the layer's turn)."""
+    try:
+        return call(*args)
+    except Exception as exc:
+        return exc
 
 
 def ordered_layers(project: QgsProject) -> list[Any]:
@@ -71,19 +80,7 @@ def iter_refs(project: QgsProject, files: SidecarFinder | None = None) -> Iterat
         yield "item", item(os.path.abspath(source), f"{what} embedded from another project", "embedded project")
     resolver = project.pathResolver()
     visitor = images.ImageVisitor()
-    refs: list[tuple[str, dict[str, Any]]] = []
-    for layer, embedded in zip(layers, sources_of):
-        embedded = embedded or None
-        label = sources.layer_origin_of(layer, embedded)
-        try:
-            sources.layer_refs(layer, embedded and os.path.basename(embedded), files, origin=label, refs=refs)
-            found = images.visited_paths(layer, visitor)
-            if found:
-                refs.extend(images.image_refs(found, label, resolver))
-        except Exception as exc:  # one odd layer must not end the scan
-            refs.append(("finding", _unreadable(label, exc)))
-        yield from refs
-        refs.clear()
+    yield from _layers_refs(layers, sources_of, files, resolver, visitor)
     for layout in project.layoutManager().printLayouts():
         label = f"print layout {layout.name()!r}"
         try:
@@ -96,6 +93,34 @@ def iter_refs(project: QgsProject, files: SidecarFinder | None = None) -> Iterat
         aux = os.path.splitext(project_file)[0] + ".qgd"
         if os.path.isfile(aux):
             yield "item", item(aux, "auxiliary storage (labels moved by hand, ...)", "auxiliary storage")
+
+
+def _layers_refs(layers: list[Any], sources_of: list[str], files: SidecarFinder, resolver: Any,
+                 visitor: images.ImageVisitor) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The layers' refs, layer by layer; an exception in one layer is a finding in its turn."""
+    # QGIS first for every layer (provider registry, then style visitor), then the Python that
+    # tests files against folder listings: each part runs faster back to back than interleaved
+    # layer by layer (CPU caches; 500 layers: ~14.5 -> ~11 ms beside decodeUri). Order is unchanged.
+    read = [_attempt(sources.read_layer, layer) for layer in layers]
+    labels = [sources.layer_origin_of(layer, embedded or None) if isinstance(one, Exception)
+              else layer_origin(one.name, one.provider, embedded and os.path.basename(embedded))
+              for layer, embedded, one in zip(layers, sources_of, read)]
+    found = [one if isinstance(one, Exception) else _attempt(images.visited_paths, layer, visitor)
+             for layer, one in zip(layers, read)]
+    refs: list[tuple[str, dict[str, Any]]] = []
+    for label, read_one, found_one in zip(labels, read, found):
+        try:
+            if isinstance(read_one, Exception):
+                raise read_one
+            sources.file_refs(read_one, files, label, refs)  # what it adds before an exception stays
+            if isinstance(found_one, Exception):
+                raise found_one
+            if found_one:
+                refs.extend(images.image_refs(found_one, label, resolver))
+        except Exception as exc:  # one odd layer must not end the scan
+            refs.append(("finding", _unreadable(label, exc)))
+        yield from refs
+        refs.clear()
 
 
 def collect_raw(project: QgsProject, files: SidecarFinder | None = None) -> dict[str, Any]:

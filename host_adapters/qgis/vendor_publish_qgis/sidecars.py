@@ -115,15 +115,12 @@ class SidecarFinder:
     def _dotted(self, folder: str, stem_cf: str, most: int) -> list[str] | None:
         """The listed names (case-folded) starting with ``stem_cf + "."``; None if over ``most``."""
         names = self._sorted[folder]
-        prefix = stem_cf + "."
-        i = bisect_left(names, prefix)
-        found: list[str] = []
-        while i < len(names) and names[i].startswith(prefix):
-            if len(found) == most:  # "DEM.1.tif", "DEM.2.tif"...: looking candidates up is cheaper
-                return None
-            found.append(names[i])
-            i += 1
-        return found
+        # they sort between "<stem>." and "<stem>/" ("/" follows "." in every code table)
+        first = bisect_left(names, stem_cf + ".")
+        end = bisect_left(names, stem_cf + "/", first)
+        if end - first > most:  # "DEM.1.tif", "DEM.2.tif"...: looking candidates up is cheaper
+            return None
+        return names[first:end]
 
     # -- QGIS's sidecar rules -----------------------------------------------------------------
 
@@ -178,10 +175,10 @@ class SidecarFinder:
             return self._there(folder, present), self.beside(path, style_suffixes)
         cut = len(stem_cf)
         present = [stem + tail for one in dotted for tail in by_fold.get(one[cut:], ())]  # type: ignore[union-attr]
-        styles = self.beside(path, style_suffixes) if self._styled(name, stem, dotted, style_suffixes) else []
+        styles = self.beside(path, style_suffixes) if self._styled(dotted, style_suffixes) else []
         return self._there(folder, present), styles
 
-    def _styled(self, name: str, stem: str, dotted: list[str], suffixes: tuple[str, ...]) -> bool:
+    def _styled(self, dotted: list[str], suffixes: tuple[str, ...]) -> bool:
         """False when no ``beside`` file can exist: none of the dotted names ends with a suffix."""
         if not suffixes:
             return False
@@ -189,10 +186,14 @@ class SidecarFinder:
             dotted_only = all(suffix.startswith(".") for suffix in suffixes)
             self._ends[suffixes] = tuple(suffix.casefold() for suffix in suffixes) if dotted_only else None
         ends = self._ends[suffixes]
-        # "<stem>.qml" and "<name>.qml" both start with "<stem>.", when the stem is also splitext's
-        if ends is None or os.path.splitext(name)[0] != stem:
+        if ends is None:
             return True
-        return any(one.endswith(ends) for one in dotted)
+        # "<stem>.qml" and "<name>.qml" both start with "<stem>." (also where splitext keeps a
+        # name of leading dots whole: "..shp")
+        for one in dotted:
+            if one.endswith(ends):
+                return True
+        return False
 
     def _there(self, folder: str, names: list[str]) -> list[str]:
         """``folder/name`` of the names that exist, sorted (the few listed names get the exact test)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from qgis.core import QgsDataSourceUri, QgsMapLayer, QgsProviderRegistry
@@ -102,29 +102,47 @@ def remote_where(parts: dict[str, Any]) -> str:
     return "a remote server"
 
 
+class LayerSource(NamedTuple):
+    """What QGIS says about one layer's source, asked in one go (main thread)."""
+
+    layer: QgsMapLayer
+    name: str
+    provider: str
+    parts: dict[str, Any]  # the provider registry's decodeUri
+    valid: bool
+    kind: str
+
+
+def read_layer(layer: QgsMapLayer) -> LayerSource:
+    """Ask QGIS about the layer's source: the provider registry's parts, validity, kind."""
+    provider = layer.providerType()
+    return LayerSource(layer, layer.name(), provider, _decode(provider, layer.source()), layer.isValid(),
+                       LAYER_KINDS.get(layer.type(), "layer"))
+
+
 def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None, files: SidecarFinder | None = None, *,
                origin: str | None = None, refs: list[tuple[str, dict[str, Any]]] | None = None,
                ) -> list[tuple[str, dict[str, Any]]]:
     """``("item", dict)`` / ``("finding", dict)`` pairs for one layer's data, added to ``refs``."""
-    # a list the caller holds, not generators: cheaper for 500 layers a click, and what was
-    # found before an exception is kept, as when this was a generator
-    files = files or SidecarFinder()
-    refs = [] if refs is None else refs
-    name = layer.name()
-    provider = layer.providerType()
-    if origin is None:
-        origin = layer_origin(name, provider, embedded_from)
-    parts = _decode(provider, layer.source())
+    source = read_layer(layer)
+    origin = origin or layer_origin(source.name, source.provider, embedded_from)
+    return file_refs(source, files or SidecarFinder(), origin, [] if refs is None else refs)
+
+
+def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
+              refs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Add what a read layer uses on disk to ``refs`` (what was added before an exception stays)."""
+    name, parts = source.name, source.parts
     path = local_file(parts)
     if path is None:
-        refs.extend(_not_a_file(layer, parts, origin))
+        refs.extend(_not_a_file(source.layer, parts, origin))
         return refs
-    kind = LAYER_KINDS.get(layer.type(), "layer")
+    kind = source.kind
     inner = parts.get("layerName")
     if isinstance(inner, str) and inner:
         kind = f"{kind} (table {inner!r})"  # a GeoPackage or SpatiaLite file holds many
     exists = files.is_file(path)
-    if not layer.isValid():
+    if not source.valid:
         if not exists:
             refs.append(("finding", finding(
                 "invalid-layer", "error",
