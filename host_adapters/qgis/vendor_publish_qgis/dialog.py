@@ -64,12 +64,14 @@ class PlanDialog(QDialog):
         splitter = QSplitter(Qt.Vertical)
         self.files = QTableView()
         self.files.setObjectName("vendorPublishFiles")
-        self.model = PlanFilesModel(plan, self.files)
-        self.files.setModel(self.model)
+        # the row header goes before the model comes: a visible one sizes itself from ~200 rows'
+        # header data (800 calls into Python) as the model is set. Fixed row heights: the view
+        # never asks every row for its size.
         self.files.verticalHeader().hide()
-        # fixed row heights: the view never asks every row for its size
         self.files.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.files.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.model = PlanFilesModel(plan, self.files)
+        self.files.setModel(self.model)
         self.files.setShowGrid(False)
         self.files.setSelectionBehavior(QTableView.SelectRows)
         self.files.setWordWrap(False)

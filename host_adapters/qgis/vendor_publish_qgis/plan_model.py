@@ -7,6 +7,7 @@ costs the same for 50 files or 5,000. Texts use ``vendor_publish.report``'s word
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
@@ -16,6 +17,8 @@ from vendor_publish.models import Plan, PlanEntry, Role
 
 #: Data role holding an entry's id (the dialog's tests and ticks use it).
 ENTRY_ROLE = Qt.UserRole + 1
+#: The roles ``data`` answers; the others get None at once.
+ANSWERED_ROLES = frozenset({Qt.DisplayRole, Qt.ToolTipRole, Qt.CheckStateRole, Qt.FontRole, ENTRY_ROLE})
 COLUMNS = 3
 
 
@@ -57,7 +60,8 @@ class PlanFilesModel(QAbstractTableModel):
         self.rows: list[tuple[str, str] | PlanEntry] = []
         for role, entries in by_role.items():
             if entries:
-                size = report.human_size(sum(e.size for e in entries))
+                # the sizes summed in C: a Python generator over 2,000 entries' ``size`` costs ~1 ms
+                size = report.human_size(sum(map(sum, map(attrgetter("sizes"), entries))))
                 self.rows.append((f"{report.ROLE_TITLES[role]} ({len(entries)})", size))
                 self.rows.extend(entries)
 
@@ -92,7 +96,7 @@ class PlanFilesModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         """Texts, tooltips, tick state and entry id of one cell."""
-        if not index.isValid():
+        if role not in ANSWERED_ROLES or not index.isValid():  # the view asks ~8 roles per cell painted
             return None
         column = index.column()
         row = self.rows[index.row()]
