@@ -11,7 +11,7 @@ from projects import USER, geoscan_profile, write
 
 from vendor_publish import sequence_columns, sequences, validation
 from vendor_publish.listing_cache import ListingCache
-from vendor_publish.models import CollectedItem, Collection, Role
+from vendor_publish.models import CollectedItem, Collection, EntryKind, MappingKind, Plan, PlanEntry, Role
 from vendor_publish.paths import plain_name, portability_issues
 from vendor_publish.planner import PlanContext, build_plan
 
@@ -162,3 +162,23 @@ def test_naming_in_one_pass_equals_name_by_name(patterns, names) -> None:
     lowered = [p.lower() for p in patterns]
     all_match = validation._all_matcher(lowered, validation._matcher(lowered))
     assert all_match(names) == all(any(fnmatch.fnmatchcase(n.lower(), p) for p in lowered) for n in names)
+
+
+@given(names=st.lists(st.lists(NAME_CHARS, min_size=1, max_size=8).map("".join), min_size=1, max_size=12),
+       folder=st.sampled_from(["tex", "tex ", "a" * 250, "CON", "", "sub/déjà"]))
+@settings(max_examples=200, deadline=None)
+def test_single_files_judged_per_folder_equal_the_full_check(names, folder) -> None:
+    # check_portability judges single files a folder at a time; each must get exactly the
+    # findings portability_issues gives its own destination.
+    upload = f"FROM_VENDORS/{USER}"
+    entries = []
+    for i, name in enumerate(dict.fromkeys(names)):
+        dest = "/".join(p for p in (upload, folder, name) if p)
+        entries.append(PlanEntry(id=f"e{i}", kind=EntryKind.FILE, role=Role.DEPENDENCY, source=f"/src/{i}",
+                                 destination=dest, mapping=MappingKind.UPLOAD_ROOT, sizes=[1], mtimes_ns=[1],
+                                 inodes=[i]))
+    plan = Plan(publish_id="p", created="2026-12-02T00:00:00", host="test", project_file="/src/p", project_root="/src",
+                user=USER, workspace="w", share="s", upload_root=upload, job_code="j", task="t", entries=entries)
+    got = sorted(f.message for f in validation.check_portability(plan, geoscan_profile()))
+    want = sorted(f"{issue}: {e.destination}" for e in entries for issue in portability_issues(e.destination))
+    assert got == want
