@@ -42,12 +42,8 @@ LAYER_KINDS = {
 }
 
 
-def decode(layer: QgsMapLayer) -> dict[str, Any]:
-    """The provider registry's parts of the layer's source (empty when it cannot tell)."""
-    return _decode(layer.providerType(), layer.source())
-
-
-def _decode(provider: str, source: str) -> dict[str, Any]:
+def decode(provider: str, source: str) -> dict[str, Any]:
+    """The provider registry's parts of a layer's source (empty when it cannot tell)."""
     try:
         return dict(QgsProviderRegistry.instance().decodeUri(provider, source) or {})
     except Exception:  # a provider that cannot decode its own source: treat as having no path
@@ -116,17 +112,8 @@ class LayerSource(NamedTuple):
 def read_layer(layer: QgsMapLayer) -> LayerSource:
     """Ask QGIS about the layer's source: the provider registry's parts, validity, kind."""
     provider = layer.providerType()
-    return LayerSource(layer, layer.name(), provider, _decode(provider, layer.source()), layer.isValid(),
+    return LayerSource(layer, layer.name(), provider, decode(provider, layer.source()), layer.isValid(),
                        LAYER_KINDS.get(layer.type(), "layer"))
-
-
-def layer_refs(layer: QgsMapLayer, embedded_from: str | None = None, files: SidecarFinder | None = None, *,
-               origin: str | None = None, refs: list[tuple[str, dict[str, Any]]] | None = None,
-               ) -> list[tuple[str, dict[str, Any]]]:
-    """``("item", dict)`` / ``("finding", dict)`` pairs for one layer's data, added to ``refs``."""
-    source = read_layer(layer)
-    origin = origin or layer_origin(source.name, source.provider, embedded_from)
-    return file_refs(source, files or SidecarFinder(), origin, [] if refs is None else refs)
 
 
 def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
