@@ -29,20 +29,29 @@ from qgis.core import (
 from .refs import finding, item
 
 
-def _symbol_paths(symbol: QgsSymbol | None, depth: int = 0) -> Iterator[tuple[str, str]]:
+def _symbol_paths(symbol: QgsSymbol | None, depth: int = 0) -> list[tuple[str, str]]:
     """(path, kind) of every image a symbol draws, sub-symbols included."""
+    found: list[tuple[str, str]] = []
+    _add_symbol_paths(symbol, found, depth)
+    return found
+
+
+def _add_symbol_paths(symbol: QgsSymbol | None, found: list[tuple[str, str]], depth: int = 0) -> None:
+    # appends, no generators: the visitor runs this for every symbol of every layer on each click
     if symbol is None or depth > 8:
         return
     for layer in symbol.symbolLayers():
         if isinstance(layer, QgsSvgMarkerSymbolLayer):
-            yield layer.path(), "svg"
+            found.append((layer.path(), "svg"))
         elif isinstance(layer, QgsSVGFillSymbolLayer):
-            yield layer.svgFilePath(), "svg"
+            found.append((layer.svgFilePath(), "svg"))
         elif isinstance(layer, QgsRasterMarkerSymbolLayer):
-            yield layer.path(), "image"
+            found.append((layer.path(), "image"))
         elif isinstance(layer, QgsRasterFillSymbolLayer):
-            yield layer.imageFilePath(), "image"
-        yield from _symbol_paths(layer.subSymbol(), depth + 1)
+            found.append((layer.imageFilePath(), "image"))
+        sub = layer.subSymbol()
+        if sub is not None:
+            _add_symbol_paths(sub, found, depth + 1)
 
 
 class ImageVisitor(QgsStyleEntityVisitorInterface):
@@ -61,7 +70,7 @@ class ImageVisitor(QgsStyleEntityVisitorInterface):
         style_entity = entity.entity
         kind = style_entity.type()
         if kind == QgsStyle.SymbolEntity:
-            self.found.extend(_symbol_paths(style_entity.symbol()))
+            _add_symbol_paths(style_entity.symbol(), self.found)
         elif kind == QgsStyle.TextFormatEntity:
             self.found.extend(_text_format_paths(style_entity.format()))
         elif kind == QgsStyle.LabelSettingsEntity:
