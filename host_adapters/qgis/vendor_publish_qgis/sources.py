@@ -147,7 +147,8 @@ def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
     if exists:
         sidecars, styles = files.around(path, STYLE_SUFFIXES)
         _travelling_with(path, origin, files, refs, sidecars=sidecars)
-        refs.extend(("item", item(style, origin, "style", optional=True)) for style in styles)
+        if styles:
+            refs.extend(("item", item(style, origin, "style", optional=True)) for style in styles)
     return refs
 
 
