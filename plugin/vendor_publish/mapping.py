@@ -147,14 +147,16 @@ class Mapper:
 
     def map(self, path: PathLike, *, is_dir: bool = False) -> Mapped:
         """Map one local file (or folder, with ``is_dir``) onto the share."""
-        if not is_dir and self._native and isinstance(path, str):
-            fast = self._map_in_known_folder(path)
+        if not is_dir and isinstance(path, str):
+            fast = self.plain_file(path)
             if fast is not None:
                 return fast
         return self._map(path, is_dir=is_dir)
 
-    def _map_in_known_folder(self, path: str) -> Mapped | None:
-        """The folder's mapping plus the file name, for a plain name in a normalised absolute path."""
+    def plain_file(self, path: str) -> Mapped | None:
+        """The folder's mapping plus the file name, for a plain name in a normalised absolute path; else None."""
+        if not self._native:
+            return None
         cut = path.rfind(os.sep)
         if cut <= 0:
             return None

@@ -48,6 +48,8 @@ class PlanContext:
 class _Resolved:
     entries: list[PlanEntry] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    #: Who reads the files: (effective uid, its groups), asked once per plan; None reads everything.
+    reader: tuple[int, frozenset[int]] | None = field(default_factory=lambda: _reader())
 
 
 def build_plan(collection: Collection, context: PlanContext, *, publish_id: str | None = None) -> Plan:
@@ -83,7 +85,12 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
             continue
         seen.add(key)
         # Unique per publish and UUID-shaped: accsyn keeps task ids, and tasks carry them.
-        _resolve_item(item, mapper, resolved, context.listings, entry_id=_stable_id(f"{publish_id}|{key}"))
+        entry_id = _stable_id(f"{publish_id}|{key}")
+        mapped = _plain_file_mapping(item, mapper)
+        if mapped is None:
+            _resolve_item(item, mapper, resolved, context.listings, entry_id=entry_id)
+        else:  # the usual reference (a texture, a layer's file): no pattern, a folder already mapped
+            resolved.entries.append(_file_entry(item, mapped, resolved, entry_id))
     if context.listings is not None:
         context.listings.flush()
     plan = Plan(
@@ -118,6 +125,36 @@ def _stable_id(text: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def _plain_file_mapping(item: CollectedItem, mapper: mapping.Mapper) -> mapping.Mapped | None:
+    """The mapping of a plain file reference by its folder's, or None when ``_resolve_item`` must judge it."""
+    if item.is_dir or item.frames is not None:
+        return None
+    try:
+        if sequences.parse_pattern(item.path) is not None:
+            return None
+    except UnsafePathError:  # two tokens: _resolve_item words the finding
+        return None
+    return mapper.plain_file(item.path)
+
+
+def _file_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolved, entry_id: str) -> PlanEntry:
+    # A single file is statted first, so its entry is made once, complete (a scene has thousands).
+    sizes, mtimes, inodes = _stat_file(item, out)
+    return PlanEntry(
+        id=entry_id,
+        kind=EntryKind.FILE,
+        role=item.role,
+        origin=item.origin,
+        source=item.path,
+        destination=mapped.destination,
+        mapping=mapped.kind,
+        optional=item.optional,
+        sizes=sizes,
+        mtimes_ns=mtimes,
+        inodes=inodes,
+    )
+
+
 def _resolve_item(
     item: CollectedItem,
     mapper: mapping.Mapper,
@@ -147,9 +184,9 @@ def _resolve_item(
             )
         )
         return
-    single = pattern is None and not item.is_dir
-    # A single file is statted first, so its entry is made once, complete (a scene has thousands).
-    sizes, mtimes, inodes = _stat_file(item, out) if single else ([], [], [])
+    if pattern is None and not item.is_dir:
+        out.entries.append(_file_entry(item, mapped, out, entry_id))
+        return
     entry = PlanEntry(
         id=entry_id,
         kind=EntryKind.FILE,
@@ -159,13 +196,10 @@ def _resolve_item(
         destination=mapped.destination,
         mapping=mapped.kind,
         optional=item.optional,
-        sizes=sizes,
-        mtimes_ns=mtimes,
-        inodes=inodes,
     )
     if pattern is not None:
         _fill_sequence(entry, item, pattern, out, listings)
-    elif item.is_dir:
+    else:
         _fill_folder(entry, item, out)
     out.entries.append(entry)
 
@@ -192,7 +226,7 @@ def _stat_file(item: CollectedItem, out: _Resolved) -> tuple[list[int], list[int
             )
         )
         return [], [], []
-    if not _readable(st):
+    if not _readable(st, out.reader):
         out.findings.append(_unreadable(item, item.path, "permission denied"))
     return [st.st_size], [st.st_mtime_ns], [st.st_ino]
 
@@ -233,7 +267,7 @@ def _fill_folder(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
         sizes.append(st.st_size)
         mtimes.append(st.st_mtime_ns)
         inodes.append(st.st_ino)
-        if not _readable(st):
+        if not _readable(st, out.reader):
             out.findings.append(_unreadable(item, os.path.join(item.path, rel), "permission denied"))
     order = sorted(range(len(names)), key=names.__getitem__)
     entry.members = [names[i] for i in order]
@@ -289,20 +323,23 @@ def _walk(root: str, item: CollectedItem, out: _Resolved) -> Iterator[tuple[str,
                 out.findings.append(_unreadable(item, de.path, exc.strerror or str(exc)))
 
 
-def _readable(st: os.stat_result) -> bool:
-    """Judge readability from the mode bits we already have, without another system call."""
+def _reader() -> tuple[int, frozenset[int]] | None:
+    """(effective uid, groups) of this process; None where mode bits do not decide (Windows, root)."""
     if os.name == "nt" or not hasattr(os, "geteuid") or os.geteuid() == 0:
+        return None
+    return os.geteuid(), frozenset({os.getegid(), *os.getgroups()})
+
+
+def _readable(st: os.stat_result, reader: tuple[int, frozenset[int]] | None) -> bool:
+    """Judge readability from the mode bits we already have, without another system call."""
+    if reader is None:
         return True
     mode = st.st_mode
-    if st.st_uid == os.geteuid():
+    if st.st_uid == reader[0]:
         return bool(mode & stat_mod.S_IRUSR)
-    if st.st_gid in _groups():
+    if st.st_gid in reader[1]:
         return bool(mode & stat_mod.S_IRGRP)
     return bool(mode & stat_mod.S_IROTH)
-
-
-def _groups() -> set[int]:
-    return {os.getegid(), *os.getgroups()}
 
 
 def _missing(item: CollectedItem, path: str | None = None) -> Finding:
