@@ -139,7 +139,18 @@ def _plain_file_mapping(item: CollectedItem, mapper: mapping.Mapper) -> mapping.
 
 def _file_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolved, entry_id: str) -> PlanEntry:
     # A single file is statted first, so its entry is made once, complete (a scene has thousands).
-    sizes, mtimes, inodes = _stat_file(item, out)
+    return _entry(item, mapped, entry_id, *_stat_file(item, out))
+
+
+def _entry(
+    item: CollectedItem,
+    mapped: mapping.Mapped,
+    entry_id: str,
+    sizes: list[int] | None = None,
+    mtimes: list[int] | None = None,
+    inodes: list[int] | None = None,
+) -> PlanEntry:
+    """The entry of one collected item (a sequence or folder gets its kind and members after)."""
     return PlanEntry(
         id=entry_id,
         kind=EntryKind.FILE,
@@ -149,9 +160,9 @@ def _file_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolved, ent
         destination=mapped.destination,
         mapping=mapped.kind,
         optional=item.optional,
-        sizes=sizes,
-        mtimes_ns=mtimes,
-        inodes=inodes,
+        sizes=sizes or [],
+        mtimes_ns=mtimes or [],
+        inodes=inodes or [],
     )
 
 
@@ -187,16 +198,7 @@ def _resolve_item(
     if pattern is None and not item.is_dir:
         out.entries.append(_file_entry(item, mapped, out, entry_id))
         return
-    entry = PlanEntry(
-        id=entry_id,
-        kind=EntryKind.FILE,
-        role=item.role,
-        origin=item.origin,
-        source=path,
-        destination=mapped.destination,
-        mapping=mapped.kind,
-        optional=item.optional,
-    )
+    entry = _entry(item, mapped, entry_id)
     if pattern is not None:
         _fill_sequence(entry, item, pattern, out, listings)
     else:
