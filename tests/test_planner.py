@@ -254,3 +254,41 @@ def test_unticking_an_optional_entry_sets_its_findings_aside_and_reticking_bring
     assert back.blocked and "missing-file" in codes(back)
     required_out = set_included(plan, ctx.profile, {e.id: False for e in plan.entries})
     assert required_out.totals.by_role.get("output") == 1  # not optional: stays in
+
+
+def test_a_file_and_its_companions_are_one_entry(tmp_path):
+    from vendor_publish.job_payload import companion_destinations, entry_tasks
+    from vendor_publish.report import entry_label
+    from vendor_publish.validation import set_included
+
+    p = tutorial_project(tmp_path / "production")
+    gis = p["work"] / "gis"
+    for ext in ("shp", "shx", "dbf", "prj"):
+        write(gis / f"roads.{ext}", ext * 10)
+    write(gis / "rivers.shp", "r")
+    items = [
+        CollectedItem(path=str(gis / "roads.shp"), role=Role.DEPENDENCY, origin="layer 'roads'", optional=True,
+                      companions=["roads.shx", "roads.dbf", "roads.prj", "roads.cpg", "roads.shx", "../x.dbf"]),
+        CollectedItem(path=str(gis / "rivers.shp"), role=Role.DEPENDENCY, origin="layer 'rivers'",
+                      companions=["rivers.dbf"]),
+    ]
+    coll = collect_paths(str(p["project"]), outputs=[str(p["output"])])
+    plan = build_plan(coll.model_copy(update={"items": [*coll.items, *items]}), context(tmp_path))
+    roads, rivers = [e for e in plan.entries if e.source.endswith(("roads.shp", "rivers.shp"))]
+    assert roads.kind is EntryKind.FILE and roads.members == ["roads.shp", "roads.shx", "roads.dbf", "roads.prj"]
+    assert [f.destination for f in roads.files()] == [f"{UPLOAD}/gis/roads.{e}" for e in ("shp", "shx", "dbf", "prj")]
+    assert roads.sizes == [30, 30, 30, 30] and entry_label(roads).endswith("roads.shp (4 files)")
+    missing = {f.path: f for f in plan.findings if f.code == "missing-file"}
+    assert set(missing) == {str(gis / "roads.cpg"), str(gis / "rivers.dbf")}
+    assert missing[str(gis / "roads.cpg")].origin == "layer 'roads'"
+    assert any(f.code == "unsafe-path" and "../x.dbf" in f.message for f in plan.findings)
+    tasks = entry_tasks(roads, USER, "s")
+    assert [t["destination"] for t in tasks] == [f"share=s/{UPLOAD}/gis/roads.{e}" for e in ("shp", "shx", "dbf", "prj")]
+    # Unticking the group sets aside its own findings only (rivers' sits in the same folder).
+    left = set_included(plan, geoscan_profile(), {roads.id: False})
+    assert {f.path for f in left.set_aside} == {str(gis / "roads.cpg")}
+    assert str(gis / "rivers.dbf") in {f.path for f in left.findings}
+    assert left.totals.files == plan.totals.files - 4
+    # The studio renames the data file: the companions follow, renamed alike.
+    assert companion_destinations(roads, "DELIVERED/survey_v2.shp") == [
+        "DELIVERED/survey_v2.shp", "DELIVERED/survey_v2.shx", "DELIVERED/survey_v2.dbf", "DELIVERED/survey_v2.prj"]

@@ -39,6 +39,8 @@ def entry_tasks(entry: PlanEntry, user: str, share: str) -> list[dict[str, str]]
         return _folder_tasks(entry, user, share)
     if entry.kind is EntryKind.SEQUENCE:
         return _sequence_tasks(entry, user, share)
+    if entry.members:  # a file and its companions (sidecars): a task each
+        return [_file_task(f.source, f.destination, user, share) for f in entry.files()]
     return [_file_task(entry.source, entry.destination, user, share)]
 
 
@@ -134,6 +136,9 @@ def build_job_payload(
 def _dictated(entry: PlanEntry, tasks: list[dict[str, str]], path: str) -> list[dict[str, str]]:
     """Send an entry where the studio's pre-publish hook said; every task carries the entry's id,
     which is what the studio approved (accsyn grants the path per entry, not per task)."""
+    if entry.kind is EntryKind.FILE and entry.members:
+        return [{"source": t["source"], "destination": p, "id": entry.id}
+                for t, p in zip(tasks, companion_destinations(entry, path))]
     if entry.kind is EntryKind.FILE:
         return [{"source": tasks[0]["source"], "destination": path, "id": entry.id}]
     if entry.kind is EntryKind.FOLDER:
@@ -141,6 +146,26 @@ def _dictated(entry: PlanEntry, tasks: list[dict[str, str]], path: str) -> list[
                  "id": entry.id}]
     into = path.rstrip("/\\") + "/"
     return [{"source": t["source"], "destination": into, "id": entry.id} for t in tasks]
+
+
+def companion_destinations(entry: PlanEntry, path: str) -> list[str]:
+    """Where a file and its companions go when the studio names the file's place ``path``.
+
+    The companions follow it into the same folder, renamed as it was (``roads.shx`` beside
+    ``roads.shp`` becomes ``survey_v2.shx`` beside ``survey_v2.shp``): a shapefile renamed
+    without its sidecars would not open.
+    """
+    folder, _, new_name = path.rpartition("/")
+    old_name = entry.members[0]
+    old_stem, new_stem = old_name.rsplit(".", 1)[0], new_name.rsplit(".", 1)[0]
+    result = []
+    for name in entry.members:
+        if name.startswith(old_name):
+            name = new_name + name[len(old_name):]
+        elif name.startswith(old_stem + "."):
+            name = new_stem + name[len(old_stem):]
+        result.append(f"{folder}/{name}" if folder else name)
+    return result
 
 
 def entry_user(tasks: list[dict[str, str]]) -> str:

@@ -69,6 +69,11 @@ class CollectedItem(BaseModel):
         description="Frame or tile numbers the host says exist (e.g. Blender's declared UDIM tiles); "
         "any of them missing on disk is a finding.",
     )
+    companions: list[str] = Field(
+        default_factory=list,
+        description="Names of files in the same folder as ``path`` that belong with it (a shapefile's "
+        ".shx/.dbf/.prj, a raster's .aux.xml): planned, shown and ticked as one entry with it.",
+    )
 
 
 class Collection(BaseModel):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from vendor_publish import file_findings, mapping, sequence_columns, sequences
+from vendor_publish import file_findings, mapping, paths, sequence_columns, sequences
 from vendor_publish.errors import UnsafePathError
 from vendor_publish.models import (
     CollectedItem,
@@ -138,8 +138,39 @@ def _plain_file_mapping(item: CollectedItem, mapper: mapping.Mapper) -> mapping.
 
 
 def _file_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolved, entry_id: str) -> PlanEntry:
+    if item.companions:
+        return _file_group_entry(item, mapped, out, entry_id)
     # A single file is statted first, so its entry is made once, complete (a scene has thousands).
     return _entry(item, mapped, entry_id, *_stat_file(item, out))
+
+
+def _file_group_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolved, entry_id: str) -> PlanEntry:
+    """A file and the files beside it that belong with it (a shapefile's sidecars): one entry, a member each."""
+    folder, own_name = os.path.split(item.path)
+    destination_dir = mapped.destination.rpartition("/")[0]
+    members: list[str] = []
+    sizes: list[int] = []
+    mtimes: list[int] = []
+    inodes: list[int] = []
+    for name in dict.fromkeys([own_name, *item.companions]):
+        path = os.path.join(folder, name)
+        try:
+            if name != own_name and (name != os.path.basename(name) or "/" in name or "\\" in name):
+                raise UnsafePathError(f"{name!r} is not a file name in {folder}.")
+            paths.share_relative(destination_dir, name)
+        except UnsafePathError as exc:
+            out.findings.append(Finding(code="unsafe-path", severity=Severity.ERROR, message=str(exc), path=path,
+                                        origin=item.origin, fix="Report this to the host adapter's maintainers."))
+            continue
+        columns = _stat_file(item, out, path)
+        if columns[0]:
+            members.append(name)
+            sizes += columns[0]
+            mtimes += columns[1]
+            inodes += columns[2]
+    entry = _entry(item, mapped, entry_id, sizes, mtimes, inodes)
+    entry.source_dir, entry.destination_dir, entry.members = folder, destination_dir, members
+    return entry
 
 
 def _entry(
@@ -206,30 +237,33 @@ def _resolve_item(
     out.entries.append(entry)
 
 
-def _stat_file(item: CollectedItem, out: _Resolved) -> tuple[list[int], list[int], list[int]]:
-    """(sizes, mtimes, inodes) of one file; empty columns, and a finding, when there is no file."""
+def _stat_file(
+    item: CollectedItem, out: _Resolved, path: str | None = None
+) -> tuple[list[int], list[int], list[int]]:
+    """(sizes, mtimes, inodes) of one file (``item.path`` or one of its companions); empty, with a finding, when none."""
+    path = path or item.path
     try:
-        st = os.stat(item.path)
+        st = os.stat(path)
     except FileNotFoundError:
-        out.findings.append(_missing(item))
+        out.findings.append(_missing(item, path))
         return [], [], []
     except OSError as exc:
-        out.findings.append(_unreadable(item, item.path, exc.strerror or str(exc)))
+        out.findings.append(_unreadable(item, path, exc.strerror or str(exc)))
         return [], [], []
     if stat_mod.S_ISDIR(st.st_mode):
         out.findings.append(
             Finding(
                 code="folder-not-file",
                 severity=Severity.ERROR,
-                message=f"Expected a file but found a folder: {item.path}",
-                path=item.path,
+                message=f"Expected a file but found a folder: {path}",
+                path=path,
                 origin=item.origin,
                 fix="Point the reference at a file, or publish the folder whole (a trailing '/').",
             )
         )
         return [], [], []
     if not _readable(st, out.reader):
-        out.findings.append(_unreadable(item, item.path, "permission denied"))
+        out.findings.append(_unreadable(item, path, "permission denied"))
     return [st.st_size], [st.st_mtime_ns], [st.st_ino]
 
 

@@ -45,6 +45,8 @@ def entry_label(entry, source: str | None = None) -> str:
         return f"{source} [{compact(entry.frames or [])}] ({plural(entry.count, 'file')})"
     if entry.kind is EntryKind.FOLDER:
         return f"{source}/ ({plural(entry.count, 'file')})"
+    if entry.members:  # a file and its companions
+        return f"{source} ({plural(entry.count, 'file')})"
     return source
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
 
 from vendor_publish import mapping, paths
-from vendor_publish.models import Finding, MappingKind, Plan, PlanTotals, Role, Severity
+from vendor_publish.models import EntryKind, Finding, MappingKind, Plan, PlanTotals, Role, Severity
 from vendor_publish.paths import unicode_key
 from vendor_publish.studio import StudioProfile
 from vendor_publish.verdicts import Verdicts, run_remembered
@@ -345,6 +345,12 @@ def belongs_to(finding: Finding, entry) -> bool:
         return False
     if path == entry.source:
         return True
+    if entry.kind is EntryKind.FILE:  # a file and its companions: theirs, and a missing one of the same stem
+        if not entry.members:
+            return False
+        folder, name = os.path.split(path)
+        stem = os.path.basename(entry.source).rsplit(".", 1)[0]
+        return path in entry.sources() or (folder == entry.source_dir and name.startswith(stem + "."))
     base = (entry.source_dir or "").rstrip("/\\")
     return bool(base) and (path == base or path.startswith(base + os.sep))
 
