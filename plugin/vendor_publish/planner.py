@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from vendor_publish import file_findings, mapping, paths, sequence_columns, sequences
 from vendor_publish.errors import UnsafePathError
@@ -155,9 +156,10 @@ def _file_group_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolve
     for name in dict.fromkeys([own_name, *item.companions]):
         path = os.path.join(folder, name)
         try:
-            if name != own_name and (name != os.path.basename(name) or "/" in name or "\\" in name):
-                raise UnsafePathError(f"{name!r} is not a file name in {folder}.")
-            paths.share_relative(destination_dir, name)
+            if name != own_name:  # the folder and the file's own name are mapped already
+                if "/" in name or "\\" in name:
+                    raise UnsafePathError(f"{name!r} is not a file name in {folder}.")
+                paths.share_relative(name)
         except UnsafePathError as exc:
             out.findings.append(Finding(code="unsafe-path", severity=Severity.ERROR, message=str(exc), path=path,
                                         origin=item.origin, fix="Report this to the host adapter's maintainers."))
@@ -168,9 +170,8 @@ def _file_group_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolve
             sizes += columns[0]
             mtimes += columns[1]
             inodes += columns[2]
-    entry = _entry(item, mapped, entry_id, sizes, mtimes, inodes)
-    entry.source_dir, entry.destination_dir, entry.members = folder, destination_dir, members
-    return entry
+    return _entry(item, mapped, entry_id, sizes, mtimes, inodes,
+                  source_dir=folder, destination_dir=destination_dir, members=members)
 
 
 def _entry(
@@ -180,9 +181,11 @@ def _entry(
     sizes: list[int] | None = None,
     mtimes: list[int] | None = None,
     inodes: list[int] | None = None,
+    **members: Any,
 ) -> PlanEntry:
     """The entry of one collected item (a sequence or folder gets its kind and members after)."""
     return PlanEntry(
+        **members,
         id=entry_id,
         kind=EntryKind.FILE,
         role=item.role,

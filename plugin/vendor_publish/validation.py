@@ -279,8 +279,9 @@ def _all_portable(entry) -> bool:
             return True  # the cheap scan settles most single files without the full check
         return not entry.sizes or not paths.portability_issues(dest)
     folder = entry.destination_dir or ""
-    if folder and paths.portability_issues(folder):
-        return False
+    if folder and not (len(folder) <= paths.WINDOWS_MAX_PATH and paths.plain_name(folder)):
+        if paths.portability_issues(folder):  # the cheap scan settles most folders without it
+            return False
     room = paths.WINDOWS_MAX_PATH - (len(folder) + 1 if folder else 0)
     # Joined by '/', the names are judged in one scan: each name's segments stay segments.
     return max(map(len, entry.members)) <= room and paths.plain_name("/".join(entry.members))
