@@ -113,7 +113,8 @@ def build(work: str, outside: str, *, missing: bool = True, database: bool = Tru
     add(project, QgsVectorLayer(os.path.join(data, "sites.gpkg") + "|layername=zones", "zones", "ogr"))
     facts["gpkg"] = os.path.join(data, "sites.gpkg")
 
-    facts["shapefile"] = shapefile(os.path.join(data, "roads.shp"))
+    facts["shapefile"] = shapefile(os.path.join(data, "roads.shp"))  # every part, sorted
+    facts["shp"] = os.path.join(data, "roads.shp")
     facts["style"] = write(os.path.join(data, "roads.qml"), "<!DOCTYPE qgis><qgis/>\n")
     add(project, QgsVectorLayer(os.path.join(data, "roads.shp"), "roads", "ogr"))
 

@@ -108,8 +108,8 @@ def file_rows(view):
         texts = [model.index(r, c).data() or "" for c in range(model.columnCount())]
         if model.index(r, 0).data(entry_role) is None:
             rows.append({"text": texts, "children": []})
-        else:
-            rows[-1]["children"].append(texts)
+        else:  # a file row: its columns, then its first column's tooltip
+            rows[-1]["children"].append([*texts, model.index(r, 0).data(Qt.ToolTipRole) or ""])
     return rows
 
 
@@ -169,6 +169,7 @@ def answer_save():
 
 
 def untick_first_optional(dialog):
+    result["unticked"] = None  # stays so when no row has a tick box
     model = dialog.findChild(QTableView, "vendorPublishFiles").model()
     for r in range(model.rowCount()):
         cell = model.index(r, 0)

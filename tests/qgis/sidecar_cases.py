@@ -111,7 +111,12 @@ def wal_project(root: str) -> dict:
     raw = collect_raw(project)
     held.close()
     return {"gpkg": gpkg, "wal": gpkg + "-wal", "quiet": quiet, "quiet_log_was_empty": quiet_log,
-            "items": [(i["path"], i["kind"]) for i in raw["items"]], "findings": raw["findings"]}
+            "items": _items(raw), "findings": raw["findings"]}
+
+
+def _items(raw: dict) -> dict:
+    """Each collected item's kind and companions, by path."""
+    return {i["path"]: {"kind": i["kind"], "companions": i["companions"]} for i in raw["items"]}
 
 
 def geotiff(path: str) -> str:
@@ -155,8 +160,34 @@ def vrt_project(root: str) -> dict:
         project.addMapLayer(QgsRasterLayer(path, os.path.basename(path), "gdal"))
     raw = collect_raw(project)
     return {"mosaic": mosaic, "outer": outer, "near": near, "near_aux": near + ".aux.xml", "far": far,
-            "broken": broken, "stray": stray, "items": [(i["path"], i["kind"]) for i in raw["items"]],
+            "broken": broken, "stray": stray, "items": _items(raw),
             "findings": raw["findings"]}
+
+
+def shared_project(root: str) -> dict:
+    """Files two items could claim: a style beside a VRT and its source, a shapefile's table read as a layer."""
+    folder = os.path.join(root, "shared")
+    dem = geotiff(os.path.join(folder, "dem.tif"))
+    touch(dem + ".aux.xml", "<PAMDataset/>")
+    touch(os.path.join(folder, "dem.qml"))  # QGIS's default style for dem.vrt and for dem.tif
+    vrt = os.path.join(folder, "dem.vrt")
+    gdal.BuildVRT(vrt, [dem])
+    ref = osr.SpatialReference()
+    ref.ImportFromEPSG(4326)
+    shp = os.path.join(folder, "roads.shp")
+    ds = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(shp)
+    ds.CreateLayer("roads", ref, ogr.wkbPoint)
+    ds = None
+    project = QgsProject()
+    # added last, listed first in the layer tree: the VRT (dem.tif is its source before it is a
+    # layer's file: its item then gains a style), then the shapefile, then its table as a layer
+    for layer in (QgsVectorLayer(os.path.join(folder, "roads.dbf"), "table", "ogr"),
+                  QgsVectorLayer(shp, "roads", "ogr"), QgsRasterLayer(dem, "dem", "gdal"),
+                  QgsRasterLayer(vrt, "demvrt", "gdal")):
+        assert layer.isValid(), layer.name()
+        project.addMapLayer(layer)
+    raw = collect_raw(project)
+    return {"folder": folder, "files": sorted(os.listdir(folder)), "items": _items(raw)}
 
 
 def main() -> None:
@@ -164,7 +195,7 @@ def main() -> None:
     app = QgsApplication([], False)
     app.initQgis()
     data = awkward_folder(os.path.join(root, "awkward"))
-    result = {"wal": wal_project(root), "vrt": vrt_project(root)}
+    result = {"wal": wal_project(root), "vrt": vrt_project(root), "shared": shared_project(root)}
     # every folder listed at once (each listing branch runs), and as a collection does it
     for label, files in (("listed", SidecarFinder(list_after=1)), ("default", SidecarFinder())):
         cases = [{"path": path, "finder": files.sidecars(path), "qgis": sorted(QgsFileUtils.sidecarFilesForPath(path)),

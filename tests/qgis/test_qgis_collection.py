@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,12 @@ def by_path(collection: Collection) -> dict[str, object]:
     return {item.path: item for item in collection.items}
 
 
+def beside(item) -> list[str]:
+    """Full paths of an item's companions (they live in its folder)."""
+    folder = os.path.dirname(item.path)
+    return [os.path.join(folder, name) for name in item.companions]
+
+
 def test_every_file_backed_source_and_its_sidecars_is_collected(survey, studio):
     collection = collect_qgis_project(survey["project"])
     assert collection.host == "qgis" and collection.host_version.startswith("3.")
@@ -50,21 +57,27 @@ def test_every_file_backed_source_and_its_sidecars_is_collected(survey, studio):
     deps = {p for p, i in items.items() if i.role is Role.DEPENDENCY}
     expected = {survey["gpkg"], survey["base_gpkg"], survey["csv"], survey["zip"], survey["spatialite"],
                 survey["mesh"], survey["base_project"], survey["svg"], survey["logo"],
-                *survey["shapefile"], *survey["geotiff"], *survey["external"]}
+                survey["shp"], survey["geotiff"][0], survey["external"][0]}
     assert expected <= deps, sorted(expected - deps)
     # exactly what the project uses: nothing of the missing layer, nothing twice, no folders
     assert not any("lost" in p for p in items)
     assert len(collection.items) == len(items)
     assert not any(i.is_dir for i in collection.items if i.role is Role.DEPENDENCY)
-    # a .cpg travels with its shapefile (GDAL's own list misses it)
-    assert items[survey["shapefile"][0]].kind == "sidecar" and survey["shapefile"][0].endswith(".cpg")
-    # the zipped shapefile is its archive, not a /vsizip/ path
-    assert not any(p.startswith("/vsi") for p in items)
+    # sidecars and the style file QGIS loads by default travel as the data file's companions, not
+    # as items: a .cpg too (GDAL's own list misses it)
+    roads = items[survey["shp"]]
+    assert sorted(beside(roads)) == sorted([p for p in survey["shapefile"] if p != survey["shp"]] + [survey["style"]])
+    assert items[survey["geotiff"][0]].companions == ["dem.tif.aux.xml"]
+    assert items[survey["external"][0]].companions == ["reference.tif.aux.xml"]
+    companions = {p for i in collection.items for p in beside(i)}
+    assert not companions & set(items), "a file is both an item and a companion"
+    assert not [i for i in collection.items if i.kind in ("sidecar", "style")]
+    # the zipped shapefile is its archive, not a /vsizip/ path; its parts are inside it
+    assert not any(p.startswith("/vsi") for p in items) and items[survey["zip"]].companions == []
     # one GeoPackage behind two layers: one item naming both
     assert "'sites'" in items[survey["gpkg"]].origin and "'zones'" in items[survey["gpkg"]].origin
     assert "embedded from base.qgz" in items[survey["base_gpkg"]].origin
     assert items[survey["logo"]].origin == "print layout 'Overview'"
-    assert items[survey["style"]].optional and items[survey["style"]].kind == "style"
 
 
 def test_missing_and_remote_layers_are_findings_not_items(survey, studio):

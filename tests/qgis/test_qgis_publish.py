@@ -13,6 +13,7 @@ from qgis_support import ADAPTER_DIR, ROOT, build_project, needs_qgis
 
 from vendor_publish.accsyn_client import AccsynClient
 from vendor_publish.cli import EXIT_BLOCKED, EXIT_OK, main
+from vendor_publish.models import Plan
 
 pytestmark = needs_qgis
 
@@ -59,6 +60,7 @@ def test_headless_publish_lands_project_data_and_outputs(vendor, sandbox, sandbo
     assert one["tracking"]["status"] == "done"
     plan = one["plan"]
     assert plan["host"] == "qgis"
+    assert_plans_every_file_once(Plan.model_validate(plan), facts)
     codes = {f["code"] for f in plan["findings"]}
     assert {"remote-source", "external-file"} <= codes and not any(f["severity"] == "error" for f in plan["findings"])
     sandbox.wait_idle(timeout=30)
@@ -82,6 +84,22 @@ def test_headless_publish_lands_project_data_and_outputs(vendor, sandbox, sandbo
     assert sandbox_api_key not in err and "sekrit-pw" not in err + json.dumps(result)
 
 
+def assert_plans_every_file_once(plan: Plan, facts: dict) -> None:
+    """Every file the project uses is in the plan once, at its place under the upload folder."""
+    work = Path(facts["work"])
+    files = [(Path(f.source), f.destination) for entry in plan.entries for f in entry.files()]
+    assert len(files) == len(set(files)) == plan.totals.files
+    used = [*facts["shapefile"], facts["style"], *facts["geotiff"], facts["gpkg"], facts["base_gpkg"], facts["csv"],
+            facts["zip"], facts["spatialite"], facts["mesh"], facts["svg"], facts["logo"], facts["base_project"],
+            facts["project"], facts["output"]]
+    expected = {Path(p): f"{plan.upload_root}/{work.name}/{Path(p).relative_to(work).as_posix()}" for p in used}
+    expected.update((Path(p), f"{plan.upload_root}/_external/{p.lstrip('/')}") for p in facts["external"])
+    assert dict(files) == expected
+    # a shapefile, its sidecars and its style: one entry, one row in every view
+    (roads,) = [e for e in plan.entries if e.source == facts["shp"]]
+    assert roads.count == 6 and roads.members[0] == "roads.shp"
+
+
 def test_missing_layer_blocks_and_sends_nothing(vendor, sandbox, sandbox_api_key, capsys):
     facts = build_project(vendor["work"], vendor["tmp"] / "outside")
     code, result, err = run_json(capsys, ["publish", facts["project"], "--host", "qgis", "--task",
@@ -102,7 +120,8 @@ def test_real_cli_plans_a_qgis_project_from_the_venv(vendor, sandbox):
                           capture_output=True, text=True, timeout=180, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
     assert proc.returncode == EXIT_BLOCKED, proc.stderr
     out = proc.stdout
-    assert "Project file:" in out and "survey/survey.qgz" in out and "survey/data/roads.cpg" in out
+    assert "Project file:" in out and "survey/survey.qgz" in out
+    assert "survey/data/roads.shp (6 files)" in out  # with its sidecars and style file, as one entry
     assert "Layer 'lost' cannot be loaded: its file is missing" in out
     assert "Outputs:" in out and "survey/exports/" in out
     assert "Blocked: 1 problem must be fixed before publishing." in out

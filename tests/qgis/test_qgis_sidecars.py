@@ -4,6 +4,7 @@ sources travel with them. Runs ``sidecar_cases.py`` in QGIS's own Python."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -57,22 +58,42 @@ def test_style_files_and_sidecars_from_one_look_equal_the_separate_answers(cases
 
 def test_geopackage_write_ahead_log_travels_with_it(cases):
     wal = cases["wal"]
-    kinds = dict(map(tuple, wal["items"]))
-    assert wal["gpkg"] in kinds
-    assert kinds[wal["wal"]].startswith("write-ahead log")
-    assert not any(path.endswith("-shm") for path in kinds)  # per-machine index: SQLite rebuilds it
+    items = wal["items"]
+    # the log is a companion of its database: one plan entry, never one without the other
+    assert items[wal["gpkg"]]["companions"] == [os.path.basename(wal["wal"])]
+    assert not any(path.endswith(("-wal", "-shm")) for path in items)
+    # -shm is a per-machine index SQLite rebuilds: it stays
+    assert not any(name.endswith("-shm") for item in items.values() for name in item["companions"])
     assert wal["quiet_log_was_empty"]  # beside its database while the project was collected
-    assert wal["quiet"] in kinds and wal["quiet"] + "-wal" not in kinds  # an empty log holds no edits
+    assert wal["quiet"] in items and items[wal["quiet"]]["companions"] == []  # an empty log holds no edits
 
 
 def test_vrt_sources_nested_vrts_and_their_sidecars_are_collected(cases):
     vrt = cases["vrt"]
-    kinds = dict(map(tuple, vrt["items"]))
-    assert kinds[vrt["mosaic"]] == "VRT source"  # read by outer.vrt
-    assert kinds[vrt["near"]] == "VRT source" and kinds[vrt["far"]] == "VRT source"  # relative and absolute
-    assert kinds[vrt["near_aux"]] == "sidecar"
+    items = vrt["items"]
+    assert items[vrt["mosaic"]]["kind"] == "VRT source"  # read by outer.vrt
+    # relative to the VRT, and absolute
+    assert items[vrt["near"]]["kind"] == "VRT source" and items[vrt["far"]]["kind"] == "VRT source"
+    # a source's sidecars are its companions; the sources themselves stay items (they may live anywhere)
+    assert items[vrt["near"]]["companions"] == [os.path.basename(vrt["near_aux"])] and vrt["near_aux"] not in items
     findings = {f["path"]: f for f in vrt["findings"] if f["code"] == "vrt-source"}
     assert set(findings) == {vrt["broken"], vrt["stray"]}
     assert "relative to the folder GDAL happens to run in" in findings[vrt["stray"]]["message"]
     assert "could not be read" in findings[vrt["broken"]]["message"]
     assert all(f["severity"] == "warning" for f in findings.values())
+
+
+def test_a_file_two_items_could_claim_is_planned_once(cases):
+    shared = cases["shared"]
+    items = shared["items"]
+    names = [os.path.basename(path) for path in items]
+    names += [name for item in items.values() for name in item["companions"]]
+    assert sorted(names) == shared["files"]  # every file of the folder, each once
+    folder = shared["folder"]
+    # the table read as a layer of its own stays that layer's item, not a companion of roads.shp
+    assert items[os.path.join(folder, "roads.dbf")]["kind"].startswith("vector")
+    assert items[os.path.join(folder, "roads.shp")]["companions"] == ["roads.prj", "roads.shx"]
+    # dem.qml is beside dem.vrt and dem.tif: it goes with the first item that has it (dem.tif's
+    # item, first made as the VRT's source, gained it when its own layer came)
+    assert items[os.path.join(folder, "dem.vrt")]["companions"] == ["dem.qml"]
+    assert items[os.path.join(folder, "dem.tif")]["companions"] == ["dem.tif.aux.xml"]

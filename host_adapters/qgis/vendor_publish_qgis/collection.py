@@ -135,12 +135,16 @@ def collect_raw(project: QgsProject, files: SidecarFinder | None = None) -> dict
             if first is None:
                 seen[key] = value
                 items.append(value)
-            elif value["origin"] not in first["origin"].split("; "):
-                # one GeoPackage behind three layers: one item that names every layer
-                first["origin"] = f"{first['origin']}; {value['origin']}"
-                first["optional"] = first["optional"] and value["optional"]
+            else:
+                if value["origin"] not in first["origin"].split("; "):
+                    # one GeoPackage behind three layers: one item that names every layer
+                    first["origin"] = f"{first['origin']}; {value['origin']}"
+                    first["optional"] = first["optional"] and value["optional"]
+                if value["companions"] != first["companions"]:  # a VRT source's has no style files
+                    first["companions"] = list(dict.fromkeys([*first["companions"], *value["companions"]]))
         else:
             findings.append(value)
+    _claim_once(items, set(seen))
     return {
         "host": HOST,
         "host_version": Qgis.QGIS_VERSION,
@@ -148,3 +152,25 @@ def collect_raw(project: QgsProject, files: SidecarFinder | None = None) -> dict
         "items": items,
         "findings": findings,
     }
+
+
+def _claim_once(items: list[dict[str, Any]], claimed: set[tuple[str, str]]) -> None:
+    """Plan each file once: a companion that is an item itself, or an earlier item's companion, is dropped.
+
+    ``roads.dbf`` read by a layer of its own stays that layer's item; ``dem.qml`` beside both
+    ``dem.tif`` and ``dem.vrt`` goes with the first of them.
+    """
+    for value in items:
+        names = value.get("companions")
+        if not names:
+            continue
+        head = os.path.join(os.path.dirname(value["path"]), "")
+        role = value["role"]
+        kept = []
+        for name in names:
+            key = (role, os.path.normcase(head + name))
+            if key not in claimed:
+                claimed.add(key)
+                kept.append(name)
+        if len(kept) != len(names):
+            value["companions"] = kept

@@ -2,10 +2,10 @@
 
 QGIS writes GeoPackage and SpatiaLite edits to ``<file>-wal`` first (WAL journal mode); until
 SQLite checkpoints them into the database, a copy of the database alone loses them. The WAL
-travels with its database (SQLite replays it when the studio opens the copy); ``-shm`` is a
-per-machine index SQLite rebuilds, so it stays. A GDAL/OGR VRT is an XML file naming the files
-it reads (``SourceFilename`` for rasters, ``SrcDataSource`` for vectors), relative to the VRT
-when ``relativeToVRT="1"``.
+travels with its database as one of its item's companions (SQLite replays it when the studio
+opens the copy); ``-shm`` is a per-machine index SQLite rebuilds, so it stays. A GDAL/OGR VRT is
+an XML file naming the files it reads (``SourceFilename`` for rasters, ``SrcDataSource`` for
+vectors), relative to the VRT when ``relativeToVRT="1"``.
 """
 
 from __future__ import annotations

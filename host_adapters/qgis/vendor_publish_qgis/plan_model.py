@@ -1,5 +1,8 @@
 """The plan's files as a Qt table model: a title row per role, then one row per entry (main thread).
 
+An entry is one row whatever it holds (a sequence, a folder, a file with its companions: a
+shapefile and its sidecars); its label counts the files and the tooltip names a file's companions.
+
 A ``QTreeWidget`` builds a C++ item with tooltips and flags for each of thousands of files
 before the dialog can show; a model answers only for the rows on screen, so opening the dialog
 costs the same for 50 files or 5,000. Texts use ``vendor_publish.report``'s words.
@@ -7,13 +10,14 @@ costs the same for 50 files or 5,000. Texts use ``vendor_publish.report``'s word
 
 from __future__ import annotations
 
+import os
 from operator import attrgetter
 from typing import Any
 
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QFont
 from vendor_publish import report
-from vendor_publish.models import Plan, PlanEntry, Role
+from vendor_publish.models import EntryKind, Plan, PlanEntry, Role
 
 #: Data role holding an entry's id (the dialog's tests and ticks use it).
 ENTRY_ROLE = Qt.UserRole + 1
@@ -34,6 +38,17 @@ def shown_destination(destination: str, upload_root: str) -> str:
     """The destination under the upload folder the header names."""
     prefix = upload_root.rstrip("/") + "/"
     return destination[len(prefix):] if destination.startswith(prefix) else destination
+
+
+def _tooltip(entry: PlanEntry) -> str:
+    """The full source, the files that go with a file (its companions), where it comes from."""
+    lines = [entry.source]
+    if entry.kind is EntryKind.FILE and entry.members:  # not a sequence's: those could be thousands
+        own = os.path.basename(entry.source)
+        lines.append("with: " + ", ".join(name for name in entry.members if name != own))
+    if entry.origin:
+        lines.append(f"from: {entry.origin}")
+    return "\n".join(lines)
 
 
 class PlanFilesModel(QAbstractTableModel):
@@ -116,7 +131,7 @@ class PlanFilesModel(QAbstractTableModel):
             return report.human_size(row.size)
         if role == Qt.ToolTipRole:
             if column == 0:
-                return f"{row.source}\nfrom: {row.origin}" if row.origin else row.source
+                return _tooltip(row)
             if column == 1:
                 return f"{self.plan.share}/{row.destination}"
             return None

@@ -14,9 +14,10 @@ OUTPUT = "output"
 
 
 def item(path: str, origin: str, kind: str, *, role: str = DEPENDENCY, optional: bool = False,
-         is_dir: bool = False) -> dict[str, Any]:
-    """A ``CollectedItem`` as a dict."""
-    return {"path": path, "role": role, "origin": origin, "kind": kind, "optional": optional, "is_dir": is_dir}
+         is_dir: bool = False, companions: list[str] | None = None) -> dict[str, Any]:
+    """A ``CollectedItem`` as a dict; ``companions``: names of files beside ``path`` that go with it."""
+    return {"path": path, "role": role, "origin": origin, "kind": kind, "optional": optional, "is_dir": is_dir,
+            "companions": companions if companions is not None else []}
 
 
 def finding(code: str, severity: str, message: str, *, path: str | None = None, origin: str | None = None,

@@ -2,10 +2,13 @@
 
 A layer is file-backed when ``QgsProviderRegistry.decodeUri(provider, source)`` gives a
 ``path``; a source inside a GDAL ``/vsizip/`` (or ``/vsitar/``...) archive is the archive. The
-files that travel with it are QGIS's sidecars (``QgsFileUtils.sidecarFilesForPath``'s rules,
-tested against one folder listing: see ``sidecars``; GDAL's own list misses ``.cpg``), a
-GeoPackage's write-ahead log and a VRT's sources (``companions``). Sources with no path are remote or in memory and become findings; the source
-string itself never appears in a finding, as database URIs can carry passwords.
+files beside it that travel with it are its item's ``companions`` (one plan entry with it): QGIS's
+sidecars (``QgsFileUtils.sidecarFilesForPath``'s rules, tested against one folder listing: see
+``sidecars``; GDAL's own list misses ``.cpg``), the style files QGIS loads by default and a
+GeoPackage's write-ahead log. A VRT's sources (``companions.vrt_sources``) are items of their
+own, as they may live anywhere. Sources with no path are remote or in memory and become
+findings; the source string itself never appears in a finding, as database URIs can carry
+passwords.
 """
 
 from __future__ import annotations
@@ -143,25 +146,27 @@ def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
             f"QGIS cannot read layer {name!r} from {path}; the file is published as it is.",
             path=path, origin=origin,
             fix="Open the layer in QGIS to see why it does not load (a damaged or unsupported file?).")))
-    refs.append(("item", item(path, origin, kind)))
+    data = item(path, origin, kind)
+    refs.append(("item", data))
     if exists:
         sidecars, styles = files.around(path, STYLE_SUFFIXES)
-        _travelling_with(path, origin, files, refs, sidecars=sidecars)
-        if styles:
-            refs.extend(("item", item(style, origin, "style", optional=True)) for style in styles)
+        _travelling_with(data, origin, files, refs, sidecars=sidecars, styles=styles)
     return refs
 
 
-def _travelling_with(path: str, origin: str, files: SidecarFinder, refs: list[tuple[str, dict[str, Any]]],
-                     depth: int = 0, seen: set[str] | None = None, sidecars: list[str] | None = None) -> None:
-    """Add sidecars, a database's write-ahead log, a VRT's sources (and theirs) of an existing file."""
+def _travelling_with(data: dict[str, Any], origin: str, files: SidecarFinder, refs: list[tuple[str, dict[str, Any]]],
+                     depth: int = 0, seen: set[str] | None = None, sidecars: list[str] | None = None,
+                     styles: list[str] | None = None) -> None:
+    """Give an existing file's item its companions (sidecars, style files, a database's write-ahead
+    log) and add a VRT's sources (with theirs) as items of their own."""
+    path = data["path"]
     sidecars = files.sidecars(path) if sidecars is None else sidecars
-    refs.extend(("item", item(sidecar, origin, "sidecar")) for sidecar in sidecars)
-    if companions.is_sqlite(path) and files.is_file(companions.wal_of(path)):
-        wal = companions.wal_of(path)
-        # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
-        if _size_or_zero(wal) > 0:
-            refs.append(("item", item(wal, origin, "write-ahead log (edits not yet in the database)")))
+    wal = companions.wal_of(path)
+    # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
+    logged = companions.is_sqlite(path) and files.is_file(wal) and _size_or_zero(wal) > 0
+    if sidecars or styles or logged:
+        beside = [*sidecars, *(styles or ()), *((wal,) if logged else ())]
+        data["companions"] = _names_beside(path, beside, origin, refs)
     if not companions.is_vrt(path) or depth >= VRT_DEPTH:
         return
     seen = seen if seen is not None else {path}
@@ -174,9 +179,30 @@ def _travelling_with(path: str, origin: str, files: SidecarFinder, refs: list[tu
         if source is None or source in seen:
             continue  # a network source, or a file already listed
         seen.add(source)
-        refs.append(("item", item(source, f"{origin} through {os.path.basename(path)}", "VRT source")))
+        used = item(source, f"{origin} through {os.path.basename(path)}", "VRT source")
+        refs.append(("item", used))
         if files.is_file(source):  # a missing one is the planner's finding
-            _travelling_with(source, origin, files, refs, depth + 1, seen)
+            _travelling_with(used, origin, files, refs, depth + 1, seen)
+
+
+def _names_beside(path: str, found: list[str], origin: str, refs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The names of ``found`` files in ``path``'s folder (its companions); any elsewhere become items."""
+    folder = os.path.dirname(path)
+    head = os.path.join(folder, "")  # how the folder listing spells its paths: head + name
+    cut = len(head)
+    names = []
+    for one in found:
+        name = one[cut:]
+        if one.startswith(head) and "/" not in name and os.sep not in name:
+            names.append(name)
+            continue
+        # QGIS's own call (a fallback) may spell the folder otherwise
+        other, name = os.path.split(one)
+        if os.path.normcase(os.path.normpath(other)) == os.path.normcase(folder):
+            names.append(name)
+        else:  # no rule QGIS has today puts a sidecar in another folder; kept if one ever does
+            refs.append(("item", item(one, origin, "sidecar")))
+    return names
 
 
 def _size_or_zero(path: str) -> int:
