@@ -17,6 +17,8 @@ from .refs import finding, item, layer_origin
 from .sidecars import SidecarFinder
 
 HOST = "qgis"
+#: ``os.path.normcase`` lowers names here (Windows); on POSIX it leaves them as they are.
+CASE_BLIND = os.path.normcase("A") != "A"
 T = TypeVar("T")
 
 
@@ -158,19 +160,24 @@ def _claim_once(items: list[dict[str, Any]], claimed: set[tuple[str, str]]) -> N
     """Plan each file once: a companion that is an item itself, or an earlier item's companion, is dropped.
 
     ``roads.dbf`` read by a layer of its own stays that layer's item; ``dem.qml`` beside both
-    ``dem.tif`` and ``dem.vrt`` goes with the first of them.
+    ``dem.tif`` and ``dem.vrt`` goes with the first of them. ``claimed``: the items' keys.
     """
+    taken: dict[str, set[str]] = {}  # the claimed paths (os.path.normcase'd) by role
+    for role, path in claimed:
+        taken.setdefault(role, set()).add(path)
     for value in items:
-        names = value.get("companions")
+        names = value["companions"]
         if not names:
             continue
-        head = os.path.join(os.path.dirname(value["path"]), "")
-        role = value["role"]
+        mine = taken.setdefault(value["role"], set())
+        # normcase(head + name) is normcase(head) + normcase(name), and a name has no "/" for
+        # Windows's normcase to turn: lowering it is all that is left (none on POSIX)
+        head = os.path.normcase(os.path.join(os.path.dirname(value["path"]), ""))
         kept = []
         for name in names:
-            key = (role, os.path.normcase(head + name))
-            if key not in claimed:
-                claimed.add(key)
+            key = head + (name.lower() if CASE_BLIND else name)
+            if key not in mine:
+                mine.add(key)
                 kept.append(name)
         if len(kept) != len(names):
             value["companions"] = kept

@@ -19,9 +19,12 @@ from __future__ import annotations
 import os
 from bisect import bisect_left
 from collections.abc import Iterable
+from typing import Optional
 
 from qgis.core import QgsFileUtils, QgsProviderMetadata, QgsProviderRegistry
 
+#: (sidecar names, the paths QGIS's own call gave instead or None, style file names): ``names_around``
+Around = tuple[list[str], Optional[list[str]], list[str]]  # a runtime alias: "| None" needs Python 3.10
 #: Probe names: QGIS's candidates for both must be "stem + the same tails", or we do not trust
 #: the template (e.g. a provider that cut the name at its first dot instead of its last).
 PROBE_STEMS = ("vpprobe", "vp.probe")
@@ -154,29 +157,36 @@ class SidecarFinder:
 
     def around(self, path: str, style_suffixes: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
         """``(sidecars(path), beside(path, style_suffixes))``, from one look at the file's neighbours."""
+        names, given, styles = self.names_around(path, style_suffixes)
+        head = os.path.join(os.path.dirname(path), "")  # + name: os.path.join for a plain name, without its cost
+        return (given if given is not None else [head + one for one in names]), [head + one for one in styles]
+
+    def names_around(self, path: str, style_suffixes: tuple[str, ...] = ()) -> Around:
+        """``around`` as names in the file's folder: (sidecar names, sorted; or [] and the paths
+        ``sidecarFilesForPath`` gave when QGIS's own call answered; style file names, sorted)."""
         folder, name = os.path.split(path)
         stem, dot, suffix = name.rpartition(".")
         if not dot or not stem or not suffix:  # no suffix, ".name", "name.": QGIS's own call decides
-            return self._fallback(path), self.beside(path, style_suffixes)
+            return [], self._fallback(path), self._beside_names(folder, name, style_suffixes)
         listing = self._listing(folder, asking=True)
         if listing is None:
-            return self._fallback(path), self.beside(path, style_suffixes)
+            return [], self._fallback(path), self._beside_names(folder, name, style_suffixes)
         if suffix not in self._tails:
             self._tails[suffix] = self._learn(folder, suffix)
             self._by_fold[suffix] = _by_fold(self._tails[suffix])
         tails, by_fold = self._tails[suffix], self._by_fold[suffix]
         if tails is None:
-            return self._fallback(path), self.beside(path, style_suffixes)
+            return [], self._fallback(path), self._beside_names(folder, name, style_suffixes)
         stem_cf = stem.casefold()
         dotted = self._dotted(folder, stem_cf, len(tails)) if by_fold is not None else None
         if dotted is None:  # a tail without a leading dot, or a crowded stem: one lookup per candidate
             folded = self._folded[folder]
             present = [stem + tail for tail in tails if (stem + tail).casefold() in folded]
-            return self._there(folder, present), self.beside(path, style_suffixes)
+            return self._there(folder, present), None, self._beside_names(folder, name, style_suffixes)
         cut = len(stem_cf)
         present = [stem + tail for one in dotted for tail in by_fold.get(one[cut:], ())]  # type: ignore[union-attr]
-        styles = self.beside(path, style_suffixes) if self._styled(dotted, style_suffixes) else []
-        return self._there(folder, present), styles
+        styles = self._beside_names(folder, name, style_suffixes) if self._styled(dotted, style_suffixes) else []
+        return self._there(folder, present), None, styles
 
     def _styled(self, dotted: list[str], suffixes: tuple[str, ...]) -> bool:
         """False when no ``beside`` file can exist: none of the dotted names ends with a suffix."""
@@ -196,16 +206,15 @@ class SidecarFinder:
         return False
 
     def _there(self, folder: str, names: list[str]) -> list[str]:
-        """``folder/name`` of the names that exist, sorted (the few listed names get the exact test)."""
+        """The names that exist in the folder, sorted (the few listed names get the exact test)."""
         if not names:
             return names
         listing = self._folders[folder]
-        head = os.path.join(folder, "")  # + name: os.path.join for a plain name, without its cost
         found = []
         for name in names:
             entry = listing.get(name)  # type: ignore[union-attr]
             if (entry is not None and not entry.is_symlink()) or self._exists_in(folder, name):
-                found.append(head + name)
+                found.append(name)
         found.sort()
         return found
 
@@ -216,12 +225,15 @@ class SidecarFinder:
     def beside(self, path: str, suffixes: Iterable[str]) -> list[str]:
         """Files named ``<path><suffix>`` or ``<path without extension><suffix>`` that exist."""
         folder, name = os.path.split(path)
+        return [os.path.join(folder, one) for one in self._beside_names(folder, name, suffixes)]
+
+    def _beside_names(self, folder: str, name: str, suffixes: Iterable[str]) -> list[str]:
         names = {base + suffix for base in (os.path.splitext(name)[0], name) for suffix in suffixes}
         if not names:
             return []
         if self._listing(folder) is not None:
             names = {one for one in names if one.casefold() in self._folded[folder]}
-        return sorted(os.path.join(folder, one) for one in names if self._is_file_in(folder, one))
+        return sorted(one for one in names if self._is_file_in(folder, one))
 
 
 def _by_fold(tails: tuple[str, ...] | None) -> dict[str, list[str]] | None:

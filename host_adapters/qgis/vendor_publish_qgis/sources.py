@@ -22,7 +22,7 @@ from qgis.core import QgsDataSourceUri, QgsMapLayer, QgsProviderRegistry
 
 from . import companions
 from .refs import finding, item, layer_origin
-from .sidecars import SidecarFinder
+from .sidecars import Around, SidecarFinder
 
 #: How deep VRTs that read other VRTs are followed.
 VRT_DEPTH = 4
@@ -149,24 +149,25 @@ def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
     data = item(path, origin, kind)
     refs.append(("item", data))
     if exists:
-        sidecars, styles = files.around(path, STYLE_SUFFIXES)
-        _travelling_with(data, origin, files, refs, sidecars=sidecars, styles=styles)
+        _travelling_with(data, origin, files, refs, around=files.names_around(path, STYLE_SUFFIXES))
     return refs
 
 
 def _travelling_with(data: dict[str, Any], origin: str, files: SidecarFinder, refs: list[tuple[str, dict[str, Any]]],
-                     depth: int = 0, seen: set[str] | None = None, sidecars: list[str] | None = None,
-                     styles: list[str] | None = None) -> None:
+                     depth: int = 0, seen: set[str] | None = None, around: Around | None = None) -> None:
     """Give an existing file's item its companions (sidecars, style files, a database's write-ahead
     log) and add a VRT's sources (with theirs) as items of their own."""
     path = data["path"]
-    sidecars = files.sidecars(path) if sidecars is None else sidecars
+    names, given, styles = files.names_around(path) if around is None else around
+    if given:  # QGIS's own call answered with paths
+        names = _names_beside(path, given, origin, refs)
+    beside = [*names, *styles] if styles else names
     wal = companions.wal_of(path)
     # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
-    logged = companions.is_sqlite(path) and files.is_file(wal) and _size_or_zero(wal) > 0
-    if sidecars or styles or logged:
-        beside = [*sidecars, *(styles or ()), *((wal,) if logged else ())]
-        data["companions"] = _names_beside(path, beside, origin, refs)
+    if companions.is_sqlite(path) and files.is_file(wal) and _size_or_zero(wal) > 0:
+        beside = [*beside, os.path.basename(wal)]
+    if beside:
+        data["companions"] = beside
     if not companions.is_vrt(path) or depth >= VRT_DEPTH:
         return
     seen = seen if seen is not None else {path}
@@ -186,9 +187,9 @@ def _travelling_with(data: dict[str, Any], origin: str, files: SidecarFinder, re
 
 
 def _names_beside(path: str, found: list[str], origin: str, refs: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """The names of ``found`` files in ``path``'s folder (its companions); any elsewhere become items."""
+    """The names of QGIS's sidecar paths in ``path``'s folder (its companions); any elsewhere become items."""
     folder = os.path.dirname(path)
-    head = os.path.join(folder, "")  # how the folder listing spells its paths: head + name
+    head = os.path.join(folder, "")
     cut = len(head)
     names = []
     for one in found:
@@ -196,7 +197,7 @@ def _names_beside(path: str, found: list[str], origin: str, refs: list[tuple[str
         if one.startswith(head) and "/" not in name and os.sep not in name:
             names.append(name)
             continue
-        # QGIS's own call (a fallback) may spell the folder otherwise
+        # QGIS may spell the folder otherwise ("/" on Windows, a doubled separator)
         other, name = os.path.split(one)
         if os.path.normcase(os.path.normpath(other)) == os.path.normcase(folder):
             names.append(name)
