@@ -115,8 +115,9 @@ def wal_project(root: str) -> dict:
 
 
 def _items(raw: dict) -> dict:
-    """Each collected item's kind and companions, by path."""
-    return {i["path"]: {"kind": i["kind"], "companions": i["companions"]} for i in raw["items"]}
+    """Each collected item's kind, companions and whether it is optional, by path."""
+    return {i["path"]: {"kind": i["kind"], "companions": i.get("companions", []), "optional": i["optional"]}
+            for i in raw["items"]}
 
 
 def geotiff(path: str) -> str:

@@ -63,15 +63,16 @@ def test_every_file_backed_source_and_its_sidecars_is_collected(survey, studio):
     assert not any("lost" in p for p in items)
     assert len(collection.items) == len(items)
     assert not any(i.is_dir for i in collection.items if i.role is Role.DEPENDENCY)
-    # sidecars and the style file QGIS loads by default travel as the data file's companions, not
-    # as items: a .cpg too (GDAL's own list misses it)
+    # sidecars travel as the data file's companions, not as items: a .cpg too (GDAL's own list
+    # misses it); the style file QGIS loads by default is an optional item the analyst may untick
     roads = items[survey["shp"]]
-    assert sorted(beside(roads)) == sorted([p for p in survey["shapefile"] if p != survey["shp"]] + [survey["style"]])
+    assert sorted(beside(roads)) == sorted(p for p in survey["shapefile"] if p != survey["shp"])
+    assert items[survey["style"]].optional and items[survey["style"]].kind == "style"
     assert items[survey["geotiff"][0]].companions == ["dem.tif.aux.xml"]
     assert items[survey["external"][0]].companions == ["reference.tif.aux.xml"]
     companions = {p for i in collection.items for p in beside(i)}
     assert not companions & set(items), "a file is both an item and a companion"
-    assert not [i for i in collection.items if i.kind in ("sidecar", "style")]
+    assert not [i for i in collection.items if i.kind == "sidecar"]
     # the zipped shapefile is its archive, not a /vsizip/ path; its parts are inside it
     assert not any(p.startswith("/vsi") for p in items) and items[survey["zip"]].companions == []
     # one GeoPackage behind two layers: one item naming both

@@ -98,10 +98,10 @@ def test_plugin_menu_dialog_and_publish_in_the_qgis_gui(vendor, sandbox):
     dependencies = {child[1] for child in groups["Dependencies"]["children"]}
     assert {"survey/data/roads.shp", "survey/data/parcels.zip", "survey/base.qgz", "survey/symbols/marker.svg",
             "survey/images/logo.png"} <= dependencies
-    # a shapefile with its sidecars and style file is one row that counts them; the tooltip names them
+    # a shapefile with its sidecars is one row that counts them; the tooltip names them
     (roads,) = [child for child in groups["Dependencies"]["children"] if child[1] == "survey/data/roads.shp"]
-    assert roads[0] == "survey/data/roads.shp (6 files)"
-    assert "with: roads.cpg, roads.dbf, roads.prj, roads.shx, roads.qml" in roads[3]
+    assert roads[0] == "survey/data/roads.shp (5 files)"
+    assert "with: roads.cpg, roads.dbf, roads.prj, roads.shx" in roads[3]
     assert not any("roads.cpg" in child[1] for child in groups["Dependencies"]["children"])
     findings = [row["text"][0] for row in result["findings"]]
     assert any(f.startswith("warning: Layer 'tiles' reads from 127.0.0.1:9 through wms") for f in findings)
@@ -146,6 +146,7 @@ def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tm
     findings = [row["text"][0] for row in result["findings"]]
     assert any(f.startswith("ERROR: Layer 'lost' cannot be loaded: its file is missing:") for f in findings)
     assert not result["publish_enabled"] and "Blocked:" in result["totals"]
-    # the only files QGIS plans as optional were style files; they now go with their data file
-    # (roads.qml is a companion of roads.shp), so no row has a tick box
-    assert result["unticked"] is None
+    unticked = result["unticked"]
+    assert unticked["row"].endswith("roads.qml") and unticked["included"] == [False]
+    assert unticked["before"] != unticked["after"]
+    assert unticked["box_after"] == 0  # Qt.Unchecked: the table shows the tick the plan now has

@@ -89,4 +89,4 @@ def test_cli_in_qgis_python_reads_the_project_in_process(tmp_path, survey):
                           cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert proc.returncode == EXIT_BLOCKED, proc.stderr[-2000:]
     assert "Layer 'lost' cannot be loaded: its file is missing" in proc.stdout
-    assert "data/roads.shp (6 files)" in proc.stdout and "exports/" in proc.stdout  # with its sidecars and style
+    assert "data/roads.shp (5 files)" in proc.stdout and "exports/" in proc.stdout  # with its sidecars

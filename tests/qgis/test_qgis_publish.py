@@ -95,9 +95,11 @@ def assert_plans_every_file_once(plan: Plan, facts: dict) -> None:
     expected = {Path(p): f"{plan.upload_root}/{work.name}/{Path(p).relative_to(work).as_posix()}" for p in used}
     expected.update((Path(p), f"{plan.upload_root}/_external/{p.lstrip('/')}") for p in facts["external"])
     assert dict(files) == expected
-    # a shapefile, its sidecars and its style: one entry, one row in every view
+    # a shapefile and its sidecars: one entry, one row in every view; its default style: one optional entry
     (roads,) = [e for e in plan.entries if e.source == facts["shp"]]
-    assert roads.count == 6 and roads.members[0] == "roads.shp"
+    assert roads.count == 5 and roads.members[0] == "roads.shp"
+    (style,) = [e for e in plan.entries if e.source == facts["style"]]
+    assert style.optional and style.count == 1
 
 
 def test_missing_layer_blocks_and_sends_nothing(vendor, sandbox, sandbox_api_key, capsys):
@@ -121,7 +123,7 @@ def test_real_cli_plans_a_qgis_project_from_the_venv(vendor, sandbox):
     assert proc.returncode == EXIT_BLOCKED, proc.stderr
     out = proc.stdout
     assert "Project file:" in out and "survey/survey.qgz" in out
-    assert "survey/data/roads.shp (6 files)" in out  # with its sidecars and style file, as one entry
+    assert "survey/data/roads.shp (5 files)" in out  # with its sidecars, as one entry
     assert "Layer 'lost' cannot be loaded: its file is missing" in out
     assert "Outputs:" in out and "survey/exports/" in out
     assert "Blocked: 1 problem must be fixed before publishing." in out

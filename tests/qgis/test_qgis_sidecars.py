@@ -93,7 +93,7 @@ def test_a_file_two_items_could_claim_is_planned_once(cases):
     # the table read as a layer of its own stays that layer's item, not a companion of roads.shp
     assert items[os.path.join(folder, "roads.dbf")]["kind"].startswith("vector")
     assert items[os.path.join(folder, "roads.shp")]["companions"] == ["roads.prj", "roads.shx"]
-    # dem.qml is beside dem.vrt and dem.tif: it goes with the first item that has it (dem.tif's
-    # item, first made as the VRT's source, gained it when its own layer came)
-    assert items[os.path.join(folder, "dem.vrt")]["companions"] == ["dem.qml"]
+    # dem.qml is beside dem.vrt and dem.tif: QGIS's default style for both, one optional item
+    assert items[os.path.join(folder, "dem.qml")]["optional"]
+    assert "dem.qml" not in items[os.path.join(folder, "dem.vrt")].get("companions", [])
     assert items[os.path.join(folder, "dem.tif")]["companions"] == ["dem.tif.aux.xml"]

@@ -4,8 +4,8 @@ A layer is file-backed when ``QgsProviderRegistry.decodeUri(provider, source)`` 
 ``path``; a source inside a GDAL ``/vsizip/`` (or ``/vsitar/``...) archive is the archive. The
 files beside it that travel with it are its item's ``companions`` (one plan entry with it): QGIS's
 sidecars (``QgsFileUtils.sidecarFilesForPath``'s rules, tested against one folder listing: see
-``sidecars``; GDAL's own list misses ``.cpg``), the style files QGIS loads by default and a
-GeoPackage's write-ahead log. A VRT's sources (``companions.vrt_sources``) are items of their
+``sidecars``; GDAL's own list misses ``.cpg``) and a GeoPackage's write-ahead log. The style
+files QGIS loads by default beside it are optional items (the analyst may leave them out). A VRT's sources (``companions.vrt_sources``) are items of their
 own, as they may live anywhere. Sources with no path are remote or in memory and become
 findings; the source string itself never appears in a finding, as database URIs can carry
 passwords.
@@ -155,13 +155,16 @@ def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
 
 def _travelling_with(data: dict[str, Any], origin: str, files: SidecarFinder, refs: list[tuple[str, dict[str, Any]]],
                      depth: int = 0, seen: set[str] | None = None, around: Around | None = None) -> None:
-    """Give an existing file's item its companions (sidecars, style files, a database's write-ahead
-    log) and add a VRT's sources (with theirs) as items of their own."""
+    """Give an existing file's item its companions (sidecars, a database's write-ahead log), add its
+    default style files as optional items and a VRT's sources (with theirs) as items of their own."""
     path = data["path"]
     names, given, styles = files.names_around(path) if around is None else around
     if given:  # QGIS's own call answered with paths
         names = _names_beside(path, given, origin, refs)
-    beside = [*names, *styles] if styles else names
+    beside = list(names)
+    if styles:  # a default style is the analyst's choice to send: an optional item of its own
+        folder = os.path.dirname(path)
+        refs.extend(("item", item(os.path.join(folder, style), origin, "style", optional=True)) for style in styles)
     wal = companions.wal_of(path)
     # an empty log holds no edits (SQLite truncates it after a checkpoint): no "empty file" warning
     if companions.is_sqlite(path) and files.is_file(wal) and _size_or_zero(wal) > 0:
