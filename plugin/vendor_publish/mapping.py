@@ -168,7 +168,7 @@ class Mapper:
             mapped = self._folder_mapping(folder)
             if mapped is None:
                 return None  # let the full mapping of the file say what is wrong
-        if not _simple_name(name):
+        if not simple_name(name):
             return None
         relative = f"{mapped.relative}/{name}" if mapped.relative else name
         return Mapped(f"{mapped.destination}/{name}", mapped.kind, relative)
@@ -183,7 +183,7 @@ class Mapper:
         if mapped is not None:
             return mapped
         parent, name = os.path.split(folder)
-        if name and parent != folder and _simple_name(name):
+        if name and parent != folder and simple_name(name):
             above = self._folder_mapping(parent)
             if above is not None and above.kind is MappingKind.UPLOAD_ROOT:
                 mapped = Mapped(f"{above.destination}/{name}", above.kind,
@@ -239,8 +239,8 @@ class Mapper:
         return share_relative(*rel) if rel else None
 
 
-def _simple_name(name: str) -> bool:
-    """A name share_relative accepts as it is: printable ASCII, no separators, drive or dot-only name."""
+def simple_name(name: str) -> bool:
+    """A name share_relative accepts as is (no check needed): printable ASCII, no separator, drive or dots only."""
     return (
         name.isascii()
         and name.isprintable()

@@ -153,15 +153,13 @@ def _file_group_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolve
     sizes: list[int] = []
     mtimes: list[int] = []
     inodes: list[int] = []
+    head = os.path.join(folder, "")
     for name in dict.fromkeys([own_name, *item.companions]):
-        path = os.path.join(folder, name)
-        try:
-            if name != own_name:  # the folder and the file's own name are mapped already
-                if "/" in name or "\\" in name:
-                    raise UnsafePathError(f"{name!r} is not a file name in {folder}.")
-                paths.share_relative(name)
-        except UnsafePathError as exc:
-            out.findings.append(Finding(code="unsafe-path", severity=Severity.ERROR, message=str(exc), path=path,
+        path = head + name
+        # The folder and the file's own name are mapped already; a companion is one more name in it.
+        problem = None if name == own_name or mapping.simple_name(name) else _name_problem(name, folder)
+        if problem:
+            out.findings.append(Finding(code="unsafe-path", severity=Severity.ERROR, message=problem, path=path,
                                         origin=item.origin, fix="Report this to the host adapter's maintainers."))
             continue
         columns = _stat_file(item, out, path)
@@ -172,6 +170,17 @@ def _file_group_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolve
             inodes += columns[2]
     return _entry(item, mapped, entry_id, sizes, mtimes, inodes,
                   source_dir=folder, destination_dir=destination_dir, members=members)
+
+
+def _name_problem(name: str, folder: str) -> str | None:
+    """Why ``name`` cannot be a file name in ``folder`` on the share, or None."""
+    if "/" in name or "\\" in name:
+        return f"{name!r} is not a file name in {folder}."
+    try:
+        paths.share_relative(name)
+    except UnsafePathError as exc:
+        return str(exc)
+    return None
 
 
 def _entry(
