@@ -162,12 +162,18 @@ def _file_group_entry(item: CollectedItem, mapped: mapping.Mapped, out: _Resolve
             out.findings.append(Finding(code="unsafe-path", severity=Severity.ERROR, message=problem, path=path,
                                         origin=item.origin, fix="Report this to the host adapter's maintainers."))
             continue
-        columns = _stat_file(item, out, path)
-        if columns[0]:
-            members.append(name)
-            sizes += columns[0]
-            mtimes += columns[1]
-            inodes += columns[2]
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is None or stat_mod.S_ISDIR(st.st_mode) or not _readable(st, out.reader):
+            _stat_file(item, out, path)  # says what is wrong with it (missing, a folder, unreadable)
+            if st is None or stat_mod.S_ISDIR(st.st_mode):
+                continue
+        members.append(name)
+        sizes.append(st.st_size)
+        mtimes.append(st.st_mtime_ns)
+        inodes.append(st.st_ino)
     return _entry(item, mapped, entry_id, sizes, mtimes, inodes,
                   source_dir=folder, destination_dir=destination_dir, members=members)
 
