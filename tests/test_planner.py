@@ -257,7 +257,8 @@ def test_unticking_an_optional_entry_sets_its_findings_aside_and_reticking_bring
 
 
 def test_a_file_and_its_companions_are_one_entry(tmp_path):
-    from vendor_publish.job_payload import companion_destinations, entry_tasks
+    from vendor_publish.companions import companion_destinations
+    from vendor_publish.job_payload import entry_tasks
     from vendor_publish.report import entry_label
     from vendor_publish.validation import set_included
 

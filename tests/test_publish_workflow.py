@@ -81,3 +81,35 @@ def test_studio_verdicts_block_before_anything_is_sent(studio_with_publish, sand
     found = {f["code"]: f for f in json.loads(out)["results"][0]["plan"]["findings"]}
     assert "rejected files are not wanted" in found["studio-rejected"]["message"]
     assert "comment" in found["comment-required"]["message"]
+
+
+def test_a_file_placed_by_the_studio_takes_its_companions_along(studio_with_publish, sandbox):
+    from vendor_publish import workflow
+    from vendor_publish.generic import collect_paths
+    from vendor_publish.models import CollectedItem, Role
+    from vendor_publish.settings import resolve_settings
+
+    p = studio_with_publish
+    gis = p["work"] / "gis"
+    for ext in ("shp", "shx", "dbf"):
+        write(gis / f"roads.{ext}", f"{ext} bytes")
+    base = collect_paths(str(p["project"]), dependencies=[str(p["asset"])], outputs=[str(p["output"])])
+    roads = CollectedItem(path=str(gis / "roads.shp"), role=Role.DEPENDENCY, origin="layer 'roads'",
+                          companions=["roads.shx", "roads.dbf"])
+    settings = resolve_settings()
+    plan = workflow.make_plan(settings, base.model_copy(update={"items": [*base.items, roads]}), task="WF",
+                              comment="with a shapefile")
+    client = workflow.make_client(settings)
+    try:
+        plan = workflow.check_online(plan, settings, client)
+        assert not plan.blocked, plan.findings
+        (entry,) = [e for e in plan.entries if e.source.endswith("roads.shp")]
+        assert plan.publish_workflow.paths[entry.id].endswith("INGEST/other/roads.shp")
+        workflow.publish_plan(plan, client)
+    finally:
+        client.close()
+    sandbox.wait_idle(timeout=60)
+    other = sandbox.volume_path("production") / "proj002" / "INGEST" / "other"
+    for ext in ("shp", "shx", "dbf"):  # beside the file the studio placed, not inside a folder named after it
+        assert (other / f"roads.{ext}").read_text() == f"{ext} bytes"
+    assert "job WF_output: 6 files verified" in sandbox.hook_log_path.read_text()

@@ -82,8 +82,11 @@ def locate(f, share_root: Path | None, landed: dict[str, Path]) -> Path | None:
     """A manifest file's place on this server: where the studio's publish hook sent its entry,
     else its share-relative destination."""
     if f.dictated and f.entry in landed:
-        base = landed[f.entry]
-        return base.joinpath(*f.within.split("/")) if f.within else base
+        base = landed[f.entry]  # where the entry's first task landed
+        if f.within:  # a folder's or a sequence's file
+            return base.joinpath(*f.within.split("/"))
+        # A file, or a companion placed beside it (its own name in its own dictated place).
+        return base.with_name(f.dictated.rstrip("/").rsplit("/", 1)[-1])
     if share_root is None:
         return None
     return share_root.joinpath(*f.destination.split("/"))

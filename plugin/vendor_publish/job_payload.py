@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from vendor_publish import sequences
+from vendor_publish.companions import companion_destinations
 from vendor_publish.frame_ranges import contiguous_runs
 from vendor_publish.manifest import METADATA_KEY
 from vendor_publish.models import EntryKind, Plan, PlanEntry
@@ -146,26 +147,6 @@ def _dictated(entry: PlanEntry, tasks: list[dict[str, str]], path: str) -> list[
                  "id": entry.id}]
     into = path.rstrip("/\\") + "/"
     return [{"source": t["source"], "destination": into, "id": entry.id} for t in tasks]
-
-
-def companion_destinations(entry: PlanEntry, path: str) -> list[str]:
-    """Where a file and its companions go when the studio names the file's place ``path``.
-
-    The companions follow it into the same folder, renamed as it was (``roads.shx`` beside
-    ``roads.shp`` becomes ``survey_v2.shx`` beside ``survey_v2.shp``): a shapefile renamed
-    without its sidecars would not open.
-    """
-    folder, _, new_name = path.rpartition("/")
-    old_name = entry.members[0]
-    old_stem, new_stem = old_name.rsplit(".", 1)[0], new_name.rsplit(".", 1)[0]
-    result = []
-    for name in entry.members:
-        if name.startswith(old_name):
-            name = new_name + name[len(old_name):]
-        elif name.startswith(old_stem + "."):
-            name = new_stem + name[len(old_stem):]
-        result.append(f"{folder}/{name}" if folder else name)
-    return result
 
 
 def entry_user(tasks: list[dict[str, str]]) -> str:

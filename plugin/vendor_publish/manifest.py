@@ -11,10 +11,12 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from itertools import repeat
 from pathlib import Path
 
 from vendor_publish import __version__
-from vendor_publish.models import Manifest, ManifestFile, Plan, Role
+from vendor_publish.companions import companion_destinations
+from vendor_publish.models import EntryKind, Manifest, ManifestFile, Plan, Role
 
 MANIFEST_DIR = "_vendor_publish"
 METADATA_KEY = "vendor_publish"
@@ -35,9 +37,13 @@ def build_manifest(plan: Plan, digests: Mapping[str, str] | None = None) -> Mani
     for entry in plan.entries:
         if not entry.included:
             continue
-        cut = len(entry.destination_dir) + 1 if entry.members and entry.destination_dir else 0
+        group = entry.kind is EntryKind.FILE and bool(entry.members)  # a file and its companions
+        cut = len(entry.destination_dir) + 1 if entry.members and entry.destination_dir and not group else 0
         known = for_entry(entry) if for_entry is not None else [digests.get(p) for p in entry.sources()]
-        for f, digest in zip(entry.files(), known):
+        placed = dictated.get(entry.id)
+        # A file's companions go where the studio put the file, renamed alike: each its own place.
+        places = companion_destinations(entry, placed) if group and placed else repeat(placed)
+        for f, digest, place in zip(entry.files(), known, places):
             if entry.role is Role.PROJECT:
                 project_destination = f.destination
             files.append(
@@ -52,7 +58,7 @@ def build_manifest(plan: Plan, digests: Mapping[str, str] | None = None) -> Mani
                     frame=f.frame,
                     entry=entry.id,
                     within=f.destination[cut:] if cut else None,
-                    dictated=dictated.get(entry.id),
+                    dictated=place,
                 )
             )
     return Manifest(

@@ -282,7 +282,8 @@ def create_job(core: Core, caller: dict, data: Any) -> list[dict]:
         "_destination_user": dest_key.split(":", 1)[1] if dest_key != "workspace" else None,
         "_remote_user": remote[0] if remote else None,
     }
-    tasks = [_task_record(core, job, raw, src, dest, raw.get("uri", str(i)))
+    used: set[str] = set()  # several tasks of one entry may carry its id (a file and its companions)
+    tasks = [_task_record(core, job, raw, src, dest, raw.get("uri", str(i)), used)
              for i, (raw, src, dest) in enumerate(resolved)]
     with core.store.lock:
         for task in tasks:
@@ -307,12 +308,15 @@ def _dedupe(resolved: list, allow: Any) -> list:
     return out
 
 
-def _task_record(core: Core, job: dict, raw: dict, src: Side, dest: Side, uri: str) -> dict:
+def _task_record(core: Core, job: dict, raw: dict, src: Side, dest: Side, uri: str, used: set[str]) -> dict:
     tid = str(raw.get("id") or "")
     try:
-        tid = str(uuid.UUID(tid)) if tid and core.store.get("task", tid) is None else new_task_id()
+        tid = str(uuid.UUID(tid)) if tid else ""
     except ValueError:
-        tid = new_task_id()
+        tid = ""
+    if not tid or tid in used or core.store.get("task", tid) is not None:
+        tid = new_task_id()  # task ids are unique; the one asked for is kept by the first task only
+    used.add(tid)
     return {
         "id": tid, "uri": str(uri), "job": job["id"], "job_hr": f"{job['code']}({job['id']})",
         "status": "onhold" if str(raw.get("status", "")).lower() == "onhold" else "queued",
@@ -335,6 +339,7 @@ def add_tasks(core: Core, caller: dict, job_id: str | None, data: Any) -> list[d
     by_ends = {(t["source"]["raw"].lower(), t["destination"]["raw"].lower()): t for t in existing}
     next_uri = max([int(t["uri"]) for t in existing if str(t["uri"]).isdigit()] + [-1]) + 1
     out = []
+    used: set[str] = set()
     for raw, src, dest in resolved:
         if src.party_key != _key(job, "source") or dest.party_key != _key(job, "destination"):
             raise bad_request(f"Task '{src.raw}' -> '{dest.raw}' does not match the parties of job '{job['code']}'.")
@@ -344,7 +349,7 @@ def add_tasks(core: Core, caller: dict, job_id: str | None, data: Any) -> list[d
                 raise bad_request(f"Job '{job['code']}' already has a task '{src.raw}' -> '{dest.raw}'.")
             out.append(core.store.update("task", dup["id"], {"status": "queued", "reason": None}, persist=False))
             continue
-        task = _task_record(core, job, raw, src, dest, dup["uri"] if dup else str(next_uri))
+        task = _task_record(core, job, raw, src, dest, dup["uri"] if dup else str(next_uri), used)
         if dup is None:
             next_uri += 1
         else:
