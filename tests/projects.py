@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from vendor_publish.studio import StudioProfile
@@ -46,15 +47,26 @@ def tutorial_project(production: Path) -> dict[str, Path]:
 OTHER_ACCSYN_VARS = ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH")
 
 
-def vendor_environment(tmp_path: Path, sandbox, api_key: str) -> tuple[dict[str, str], Path]:
-    """The vendor's settings as the tutorial sets them, against a sandbox; and her local production root."""
-    production = tmp_path / "jennifer" / "Production"
+def vendor_environment(
+    tmp_path: Path, sandbox, api_key: str, *, production: Path | None = None,
+    edit_profile: Callable[[str], str] | None = None,
+) -> tuple[dict[str, str], Path]:
+    """The vendor's settings as the tutorial sets them, against a sandbox; and her local production root.
+
+    ``edit_profile`` changes the sandbox's studio profile text (a naming rule, an output folder)
+    for this test; the edited copy is written into ``tmp_path``.
+    """
+    production = production or tmp_path / "jennifer" / "Production"
+    studio = sandbox.studio_profile_path
+    if edit_profile is not None:
+        studio = tmp_path / "studio.toml"
+        studio.write_text(edit_profile(sandbox.studio_profile_path.read_text()))
     env = {
         "VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"),
         "ACCSYN_API_USER": USER,
         "ACCSYN_API_KEY": api_key,
         "ACCSYN_PRODUCTION_PATH": str(production),
-        "VENDOR_PUBLISH_STUDIO": str(sandbox.studio_profile_path),
+        "VENDOR_PUBLISH_STUDIO": str(studio),
         "VENDOR_PUBLISH_SERVER": sandbox.url,
     }
     return env, production

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from blender_support import HERE, bpy_env
+from projects import OTHER_ACCSYN_VARS, vendor_environment
 
 USER = "jennifer@gda.com"
 UPLOAD = f"FROM_VENDORS/{USER}"
@@ -20,26 +21,17 @@ def vendor_env(sandbox: Any, api_key: str, tmp_path: Path) -> tuple[dict[str, st
 
     The studio profile is the sandbox's with a naming rule for Blender's PNG renders.
     """
-    production = tmp_path / "Production"
+    env, production = vendor_environment(tmp_path, sandbox, api_key, production=tmp_path / "Production",
+                                         edit_profile=lambda text: text.replace('"*_exported.dat"', '"*.png"'))
     work = production / "proj002" / UPLOAD
     work.mkdir(parents=True)
-    profile = tmp_path / "studio.toml"
-    profile.write_text(sandbox.studio_profile_path.read_text().replace('"*_exported.dat"', '"*.png"'))
-    env = {
-        "VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"),
-        "ACCSYN_API_USER": USER,
-        "ACCSYN_API_KEY": api_key,
-        "ACCSYN_PRODUCTION_PATH": str(production),
-        "VENDOR_PUBLISH_STUDIO": str(profile),
-        "VENDOR_PUBLISH_SERVER": sandbox.url,
-    }
     return env, work
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
     """``bpy_env`` without the developer's own accsyn settings, plus ``extra``."""
     env = bpy_env(extra)
-    for name in ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH"):
+    for name in OTHER_ACCSYN_VARS:
         env.pop(name, None)
     return env
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from projects import use_environment, vendor_environment
 from qgis_support import ADAPTER_DIR, ROOT, build_project, needs_qgis
 
 from vendor_publish.accsyn_client import AccsynClient
@@ -24,23 +25,9 @@ UPLOAD = f"FROM_VENDORS/{USER}"
 @pytest.fixture
 def vendor(tmp_path, sandbox, sandbox_api_key, monkeypatch, qgis_py):
     """The vendor's machine as the tutorial sets it up, with a studio profile declaring ``exports/``."""
-    production = tmp_path / "jennifer" / "Production"
-    profile = sandbox.studio_profile_path.read_text().replace(
-        'display_name = "GeoScan"\n', 'display_name = "GeoScan"\noutput_folders = ["exports"]\n')
-    studio = tmp_path / "studio-geoscan.toml"
-    studio.write_text(profile)
-    env = {
-        "VENDOR_PUBLISH_HOME": str(tmp_path / "vp-home"),
-        "ACCSYN_API_USER": USER,
-        "ACCSYN_API_KEY": sandbox_api_key,
-        "ACCSYN_PRODUCTION_PATH": str(production),
-        "VENDOR_PUBLISH_STUDIO": str(studio),
-        "VENDOR_PUBLISH_SERVER": sandbox.url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in ("ACCSYN_WORKSPACE", "ACCSYN_DOMAIN", "ACCSYN_ORG", "ACCSYN_CREDENTIALS_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    env, production = vendor_environment(tmp_path, sandbox, sandbox_api_key, edit_profile=lambda text: text.replace(
+        'display_name = "GeoScan"\n', 'display_name = "GeoScan"\noutput_folders = ["exports"]\n'))
+    use_environment(monkeypatch, env)
     work = production / "proj002" / "FROM_VENDORS" / USER / "survey"
     return {"production": production, "work": work, "env": env, "tmp": tmp_path}
 

@@ -100,6 +100,7 @@ class PublishController:
         self.access_error: BaseException | None = None  # the online check failed (e.g. a wrong key)
         self._publish_waiting = False  # Publish was pressed while the online check ran
         self._client_future: Future[Any] | None = None
+        self._settings_future: Future[Settings] | None = None
         self.result: SubmissionResult | None = None
         self.snapshot: TrackingSnapshot | None = None
         self.outcome: Outcome | None = None
@@ -120,12 +121,20 @@ class PublishController:
         self.project = project
         # Login and the user's rights need no plan: ask while the host is still being read, so
         # only the plan's own question (the studio's pre-publish check) is left for later.
+        # The settings are read once, first, by the same worker: planning and connecting share them.
         pool = ThreadPoolExecutor(1, thread_name_prefix="vendor-publish-connect")
+        self._settings_future = pool.submit(lambda: self._settings or resolve_settings())
         self._client_future = pool.submit(self._connect)
         pool.shutdown(wait=False)
 
+    def _resolved_settings(self) -> Settings:
+        if self._settings_future is None:  # begin() was not called
+            self._settings_future = Future()
+            self._settings_future.set_result(self._settings or resolve_settings())
+        return self._settings_future.result()
+
     def _connect(self) -> tuple[Any, AccessFacts | ConnectionFailed]:
-        settings = self._settings or resolve_settings()
+        settings = self._resolved_settings()
         client = self._client_factory(settings)
         try:
             return client, fetch_access(client, settings.profile.share)
@@ -167,8 +176,7 @@ class PublishController:
         self._spawn("plan", self._plan_worker, self.collection)
 
     def _plan_worker(self, collection: Collection) -> Plan:
-        settings = self._settings or resolve_settings()
-        self._settings = settings
+        settings = self._settings = self._resolved_settings()
         return workflow.make_plan(settings, collection, task=self._task)
 
     def _online_worker(self, plan: Plan) -> tuple[Plan, str | None]:
