@@ -91,15 +91,20 @@ def full_pass(project: QgsProject) -> int:
     return n
 
 
-def click_to_dialog(project: QgsProject) -> dict:
-    """What the plugin does on a click, in one go; the time of each stage and the file count."""
+def click_to_dialog(project: QgsProject, *, one_thread: bool = False) -> dict:
+    """What the plugin does on a click, in one go; the time of each stage and the file count.
+
+    ``one_thread``: decodeUri on the calling thread only (what a one-core machine gets)."""
     from vendor_publish import workflow
+    from vendor_publish_qgis import decoding
     from vendor_publish.models import Collection
     from vendor_publish.settings import resolve_settings
     from vendor_publish_qgis.collection import collect_raw
     from vendor_publish_qgis.dialog import PlanDialog
     from vendor_publish_qgis.sidecars import SidecarFinder
 
+    most = decoding.MOST_THREADS
+    decoding.MOST_THREADS = 1 if one_thread else most
     t0 = time.perf_counter()
     settings = resolve_settings()
     files = SidecarFinder()
@@ -111,6 +116,7 @@ def click_to_dialog(project: QgsProject) -> dict:
     dialog.show()
     QApplication.processEvents()  # painted: header, file rows on screen, findings, totals
     t3 = time.perf_counter()
+    decoding.MOST_THREADS = most
     dialog.close()
     dialog.deleteLater()
     QApplication.processEvents()
@@ -127,8 +133,10 @@ def main() -> None:
     project = QgsProject.instance()
     assert project.read(path)
     layers = len(project.mapLayers())
+    from vendor_publish_qgis import decoding
+
     click_to_dialog(project)  # import the core and warm the file cache once, outside the timings
-    base, decoded, full, clicks = [], [], [], []
+    base, decoded, full, clicks, serial = [], [], [], [], []
     for _ in range(repeat):
         t = time.perf_counter()
         bare_pass(project)
@@ -140,11 +148,14 @@ def main() -> None:
         full_pass(project)
         full.append(time.perf_counter() - t)
         clicks.append(click_to_dialog(project))
+        serial.append(click_to_dialog(project, one_thread=True)["total"])
     best = min(clicks, key=lambda c: c["total"])
     print(json.dumps({"layers": layers, "files": best["files"], "entries": best["entries"], "baseline_s": min(base),
                       "full_pass_s": min(full),
                       "decode_s": min(decoded),
                       "measured_s": best["total"],
+                      "one_thread_s": min(serial),
+                      "threads": decoding.thread_count(layers),
                       # each stage's best, and the stages of the best click (they add up to it)
                       "stages_best_s": {k: min(c[k] for c in clicks) for k in ("collect", "plan", "dialog")},
                       "stages_of_best_s": {k: best[k] for k in ("collect", "plan", "dialog")},

@@ -103,7 +103,7 @@ def _layers_refs(layers: list[Any], sources_of: list[str], files: SidecarFinder,
     # QGIS first for every layer (provider registry, then style visitor), then the Python that
     # tests files against folder listings: each part runs faster back to back than interleaved
     # layer by layer (CPU caches; 500 layers: ~14.5 -> ~11 ms beside decodeUri). Order is unchanged.
-    read = [_attempt(sources.read_layer, layer) for layer in layers]
+    read = sources.read_layers(layers)
     labels = [sources.layer_origin_of(layer, embedded or None) if isinstance(one, Exception)
               else layer_origin(one.name, one.provider, embedded and os.path.basename(embedded))
               for layer, embedded, one in zip(layers, sources_of, read)]

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from qgis.core import QgsDataSourceUri, QgsMapLayer, QgsProviderRegistry
 
-from . import companions
+from . import companions, decoding
 from .refs import finding, item, layer_origin
 from .sidecars import Around, SidecarFinder
 
@@ -45,10 +45,10 @@ LAYER_KINDS = {
 }
 
 
-def decode(provider: str, source: str) -> dict[str, Any]:
+def decode(provider: str, source: str, registry: Any = None) -> dict[str, Any]:
     """The provider registry's parts of a layer's source (empty when it cannot tell)."""
     try:
-        return dict(QgsProviderRegistry.instance().decodeUri(provider, source) or {})
+        return dict((registry or QgsProviderRegistry.instance()).decodeUri(provider, source) or {})
     except Exception:  # a provider that cannot decode its own source: treat as having no path
         return {}
 
@@ -112,11 +112,23 @@ class LayerSource(NamedTuple):
     kind: str
 
 
-def read_layer(layer: QgsMapLayer) -> LayerSource:
-    """Ask QGIS about the layer's source: the provider registry's parts, validity, kind."""
-    provider = layer.providerType()
-    return LayerSource(layer, layer.name(), provider, decode(provider, layer.source()), layer.isValid(),
-                       LAYER_KINDS.get(layer.type(), "layer"))
+def read_layers(layers: list[QgsMapLayer]) -> list[LayerSource | Exception]:
+    """Ask QGIS about each layer's source (or keep the exception it raised): the provider registry's
+    parts, validity, kind. The layers are asked on this (the main) thread; the sources are then
+    decoded together, partly on helper threads (``decoding``)."""
+    asked: list[tuple[Any, ...] | Exception] = []
+    for layer in layers:
+        try:
+            asked.append((layer, layer.name(), layer.providerType(), layer.source(), layer.isValid(),
+                          LAYER_KINDS.get(layer.type(), "layer")))
+        except Exception as exc:
+            asked.append(exc)
+    registry = QgsProviderRegistry.instance()
+    answered = [one for one in asked if not isinstance(one, Exception)]
+    parts = iter(decoding.decode_all([(one[2], one[3]) for one in answered],
+                                     lambda provider, source: decode(provider, source, registry)))
+    return [one if isinstance(one, Exception) else LayerSource(one[0], one[1], one[2], next(parts), one[4], one[5])
+            for one in asked]
 
 
 def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
