@@ -65,6 +65,7 @@ def measure(layers: int, repeat: int, *, gui: bool = False, data: Path | None = 
             result["gui_first_s"] = clicks["click_to_dialog_s"]
             result["gui_again_s"] = clicks["click_to_dialog_again_s"]
             result["gui_again_stages_ms"] = clicks.get("stages_again_ms", [])
+            result["gui_baseline_s"] = clicks.get("baseline_here_s")
         return result
 
 
@@ -127,9 +128,12 @@ def main() -> int:
           + f" ({r['folders_listed']} folder listing(s), {r['sidecar_fallbacks']} sidecarFilesForPath fallbacks)")
     print(f"  layers + decodeUri alone, on one thread: {r['decode_s'] * 1000:.1f} ms")
     worst = ratio
+    if r.get("gui_baseline_s"):
+        print(f"bare decodeUri + stat pass in the QGIS GUI, map drawn: {r['gui_baseline_s'] * 1000:8.1f} ms")
     for label, key in (("first click, core imported on it", "gui_first_s"), ("second click", "gui_again_s")):
         if key in r:
-            gui_ratio = r[key] / r["baseline_s"]
+            # against the baseline run in the same QGIS (the same machine load), when it was
+            gui_ratio = r[key] / (r.get("gui_baseline_s") or r["baseline_s"])
             print(f"menu click to dialog, real QGIS GUI, {label}: {r[key] * 1000:8.1f} ms   ratio "
                   f"{gui_ratio:5.2f}x  target <= {TARGET}x  {'PASS' if gui_ratio <= TARGET else 'FAIL'}")
             worst = max(worst, gui_ratio)

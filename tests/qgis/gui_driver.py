@@ -203,14 +203,12 @@ def on_dialog(dialog):
     shoot(dialog, "dialog.png")
     shoot(iface.mainWindow(), "main_window.png")
     if os.environ.get("VP_GUI_AGAIN") == "1" and "click_to_dialog_again_s" not in result:
-        # a second click: the core is imported by now, so this is the steady-state cost
+        # a second click: the core is imported by now, so this is the steady-state cost; once the
+        # map has been drawn (500 layers keep both cores busy), after the baseline in this process
         dialog.close()
-        result["marks"] = []
-        time_stages(result["marks"])
-        result["t_click"] = time.monotonic()
-        find_action()[1].trigger()
-        wait_for(lambda: plugin_dialog() if plugin_dialog() is not dialog else None, on_second_dialog, 60,
-                 "the publish dialog, second time", every_ms=5)
+        canvas = iface.mapCanvas()
+        wait_for(lambda: not canvas.isDrawing(), lambda _: click_again(dialog), 120, "the map canvas to be drawn",
+                 every_ms=50)
         return
     if not PUBLISH:
         finish()
@@ -223,6 +221,32 @@ def on_dialog(dialog):
         QgsApplication.taskManager().cancelAll()
         result["steps"].append("cancelled")
     wait_for(bar_outcome, on_outcome, 90, "the publish outcome in the message bar")
+
+
+def bare_pass():
+    """The benchmark's baseline, in this process: decodeUri + stat of every layer's path."""
+    from qgis.core import QgsProviderRegistry
+
+    registry = QgsProviderRegistry.instance()
+    for layer in QgsProject.instance().mapLayers().values():
+        path = registry.decodeUri(layer.providerType(), layer.source()).get("path")
+        if path:
+            os.stat(path)
+
+
+def click_again(dialog):
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        bare_pass()
+        times.append(time.perf_counter() - t)
+    result["baseline_here_s"] = round(min(times), 4)
+    result["marks"] = []
+    time_stages(result["marks"])
+    result["t_click"] = time.monotonic()
+    find_action()[1].trigger()
+    wait_for(lambda: plugin_dialog() if plugin_dialog() is not dialog else None, on_second_dialog, 60,
+             "the publish dialog, second time", every_ms=5)
 
 
 def time_stages(marks):
