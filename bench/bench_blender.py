@@ -132,7 +132,7 @@ def _bat_seconds(blend: Path, repeat: int) -> tuple[float, int]:
     return best, count
 
 
-def run(quick: bool) -> list[dict]:
+def run(quick: bool, repeat: int | None = None) -> list[dict]:
     """Rows: click-to-dialog (target <= 2x the blend_paths + stat baseline), first click, BAT trace."""
     import importlib.util
 
@@ -141,7 +141,8 @@ def run(quick: bool) -> list[dict]:
                      note='bpy is not importable: pip install "bpy==4.5.*"')]
     from vendor_publish.sandbox import Sandbox
 
-    images, repeat = (200, 3) if quick else (1000, 5)
+    images = 200 if quick else 1000
+    repeat = repeat or (3 if quick else 5)
     with tempfile.TemporaryDirectory(prefix="vp-bench-blender-") as tmp:
         root = Path(tmp)
         work = root / "Production" / "proj002" / "FROM_VENDORS" / USER

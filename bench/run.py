@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 module = __import__(f"bench_{name}")
                 rows += [Row(bench=name, figure=r["name"].split(": ", 1)[-1], value=r["value"], baseline=r["baseline"],
                              unit=r["unit"], target=r["target"], passed=r["passed"], note=r.get("note", ""))
-                         for r in module.run(args.quick)]
+                         for r in module.run(args.quick, args.repeat)]
             else:
                 module = __import__(f"bench_{name}")
                 rows += module.run(data, repeat)
