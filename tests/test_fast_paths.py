@@ -182,3 +182,34 @@ def test_single_files_judged_per_folder_equal_the_full_check(names, folder) -> N
     got = sorted(f.message for f in validation.check_portability(plan, geoscan_profile()))
     want = sorted(f"{issue}: {e.destination}" for e in entries for issue in portability_issues(e.destination))
     assert got == want
+
+
+@given(names=st.lists(st.lists(NAME_CHARS, min_size=1, max_size=8).map("".join), min_size=1, max_size=12),
+       folder=st.sampled_from(["tex", "tex ", "a" * 250, "CON", "", "sub/déjà"]),
+       sizes=st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_file_groups_and_single_files_judged_per_folder_equal_the_full_check(names, folder, sizes) -> None:
+    # a layer's file with its sidecars (one entry, members) beside single files in the same
+    # folder: judged together, each file must get exactly its own destination's findings
+    upload = f"FROM_VENDORS/{USER}"
+    head = "/".join(p for p in (upload, folder) if p)
+    unique = list(dict.fromkeys(names))
+    entries, files = [], []
+    for i, size in enumerate(sizes):
+        group, unique = unique[:size], unique[size:]
+        if not group:
+            break
+        common = dict(id=f"e{i}", kind=EntryKind.FILE, role=Role.DEPENDENCY, source=f"/src/{i}/{group[0]}",
+                      mapping=MappingKind.UPLOAD_ROOT, sizes=[1] * len(group), mtimes_ns=[1] * len(group),
+                      inodes=list(range(len(group))))
+        if len(group) == 1 and i % 2:
+            entries.append(PlanEntry(**common, destination=f"{head}/{group[0]}"))
+        else:
+            entries.append(PlanEntry(**common, destination=f"{head}/{group[0]}", source_dir=f"/src/{i}",
+                                     destination_dir=head, members=group))
+        files += [f"{head}/{name}" for name in group]
+    plan = Plan(publish_id="p", created="2026-12-02T00:00:00", host="test", project_file="/src/p", project_root="/src",
+                user=USER, workspace="w", share="s", upload_root=upload, job_code="j", task="t", entries=entries)
+    got = sorted(f.message for f in validation.check_portability(plan, geoscan_profile()))
+    want = sorted(f"{issue}: {dest}" for dest in files for issue in portability_issues(dest))
+    assert got == want

@@ -171,6 +171,7 @@ def _colliding_pairs(plan: Plan) -> list[tuple[str, str]]:
 def _keys_unique(entries: list) -> bool:
     """True when no two files share a destination key; cheap, with sets of names per folder key."""
     folders: dict[str, set[str]] = {}
+    dir_keys: dict[str, str] = {}  # unicode_key of each destination folder, made once (500 layers share one)
     # A folder's lower-cased names known to be distinct (strictly increasing), whose set is only
     # built if another entry lands in the same folder: a frame sequence alone in its folder (the
     # common case) costs one sortedness scan instead of 2,000 set inserts.
@@ -195,7 +196,10 @@ def _keys_unique(entries: list) -> bool:
             if entry.sizes and not add(unicode_key(entry.destination)):
                 return False
             continue
-        dkey = unicode_key(entry.destination_dir) if entry.destination_dir else ""
+        folder = entry.destination_dir
+        dkey = dir_keys.get(folder) if folder else ""
+        if dkey is None:
+            dkey = dir_keys[folder] = unicode_key(folder)
         members = entry.members
         joined = "/".join(members)
         if joined.isascii() and joined.count("/") == len(members) - 1:  # ASCII names without '/'
@@ -231,7 +235,7 @@ def _destination_keys(entries: list) -> Iterable[tuple[int, int, str]]:
 def check_portability(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
     """Names the studio's file systems cannot hold (reserved names, trailing dots, long paths)."""
     entries = list(_included(plan))
-    clean = _plain_single_files(entries)
+    clean = _plain_by_folder(entries)
     for entry in entries:
         if id(entry) in clean or _all_portable(entry):
             continue
@@ -247,27 +251,43 @@ def check_portability(plan: Plan, profile: StudioProfile) -> Iterable[Finding]:
                 )
 
 
-def _plain_single_files(entries: list) -> set[int]:
-    """id() of single-file entries that pass ``_all_portable``'s cheap test, judged a folder at a time.
+def _plain_by_folder(entries: list) -> set[int]:
+    """id() of entries whose every file passes ``_all_portable``'s cheap test, judged a folder at a time.
 
-    ``plain_name`` of the folder and of its files' names joined by '/' says what ``plain_name``
-    of each full destination would (the test is per segment), in two scans instead of one per
-    file; a folder that fails leaves its files to the per-entry check.
+    ``plain_name`` of the folder and of the names of every file in it joined by '/' says what
+    ``plain_name`` of each full destination would (the test is per segment), in two scans instead
+    of two per entry (a layer's file and its sidecars, 500 of them in one folder); a folder that
+    fails leaves its entries to the per-entry check.
     """
-    by_folder: dict[str, list] = {}
+    names_in: dict[str, list[str]] = {}
+    entries_in: dict[str, list] = {}
     for entry in entries:
-        if not entry.members and entry.sizes:
-            by_folder.setdefault(entry.destination.rpartition("/")[0], []).append(entry)
+        if entry.members:
+            folder = entry.destination_dir or ""
+            names = names_in.get(folder)
+            if names is None:
+                names = names_in[folder] = []
+                entries_in[folder] = []
+            names.extend(entry.members)
+        elif entry.sizes:
+            folder, _, name = entry.destination.rpartition("/")
+            names = names_in.get(folder)
+            if names is None:
+                names = names_in[folder] = []
+                entries_in[folder] = []
+            names.append(name)
+        else:
+            continue
+        entries_in[folder].append(entry)
     clean: set[int] = set()
-    for folder, group in by_folder.items():
+    for folder, names in names_in.items():
         cut = len(folder) + 1 if folder else 0
-        names = [e.destination[cut:] for e in group]
         if (
             cut + max(map(len, names)) <= paths.WINDOWS_MAX_PATH
             and (not folder or paths.plain_name(folder))
             and paths.plain_name("/".join(names))
         ):
-            clean.update(map(id, group))
+            clean.update(map(id, entries_in[folder]))
     return clean
 
 
