@@ -61,7 +61,7 @@ def measure(layers: int, repeat: int, *, gui: bool = False, data: Path | None = 
 
             shots = Path(tmp) / "gui"
             shots.mkdir()
-            clicks = run_qgis_gui(shots, result["project"], {**env, "VP_GUI_AGAIN": "1"}, publish=False)
+            clicks = run_qgis_gui(shots, result["project"], {**env, "VP_GUI_AGAIN": str(repeat)}, publish=False)
             result["gui_first_s"] = clicks["click_to_dialog_s"]
             result["gui_again_s"] = clicks["click_to_dialog_again_s"]
             result["gui_again_stages_ms"] = clicks.get("stages_again_ms", [])
@@ -133,7 +133,7 @@ def main() -> int:
     worst = ratio
     if r.get("gui_baseline_s"):
         print(f"bare decodeUri + stat pass in the QGIS GUI, map drawn: {r['gui_baseline_s'] * 1000:8.1f} ms")
-    for label, key in (("first click, core imported on it", "gui_first_s"), ("second click", "gui_again_s")):
+    for label, key in (("first click, core imported on it", "gui_first_s"), (f"later clicks, best of {args.repeat}", "gui_again_s")):
         if key in r:
             # against the baseline run in the same QGIS (the same machine load), when it was
             gui_ratio = r[key] / (r.get("gui_baseline_s") or r["baseline_s"])
@@ -141,7 +141,7 @@ def main() -> int:
                   f"{gui_ratio:5.2f}x  target <= {TARGET}x  {'PASS' if gui_ratio <= TARGET else 'FAIL'}")
             worst = max(worst, gui_ratio)
     if r.get("gui_again_stages_ms"):
-        print("  second click, ms after the click: "
+        print("  the best later click, ms after the click: "
               + ", ".join(f"{name} {ms:.0f}" for name, ms in r["gui_again_stages_ms"]))
     return 0 if worst <= TARGET else 1
 

@@ -22,6 +22,7 @@ OUT = os.environ["VP_GUI_OUT"]
 SHOT_DIR = os.environ["VP_GUI_SHOTS"]
 PUBLISH = os.environ.get("VP_GUI_PUBLISH") == "1"
 DIRTY = os.environ.get("VP_GUI_DIRTY") == "1"
+AGAIN = int(os.environ.get("VP_GUI_AGAIN") or 0)  # clicks after the first, for the benchmark
 result = {"steps": []}
 started = time.monotonic()
 iface = qgis.utils.iface
@@ -202,13 +203,11 @@ def on_dialog(dialog):
     QApplication.processEvents()
     shoot(dialog, "dialog.png")
     shoot(iface.mainWindow(), "main_window.png")
-    if os.environ.get("VP_GUI_AGAIN") == "1" and "click_to_dialog_again_s" not in result:
-        # a second click: the core is imported by now, so this is the steady-state cost; once the
-        # map has been drawn (500 layers keep both cores busy), after the baseline in this process
-        dialog.close()
-        canvas = iface.mapCanvas()
-        wait_for(lambda: not canvas.isDrawing(), lambda _: click_again(dialog), 120, "the map canvas to be drawn",
-                 every_ms=50)
+    if AGAIN:
+        # more clicks: the core is imported by now, so these are the steady-state cost; once the
+        # map has been drawn (500 layers keep both cores busy), each after the baseline in this process
+        result["again"] = []
+        again_later(dialog)
         return
     if not PUBLISH:
         finish()
@@ -234,24 +233,34 @@ def bare_pass():
             os.stat(path)
 
 
+def again_later(dialog):
+    dialog.close()
+    canvas = iface.mapCanvas()
+    wait_for(lambda: not canvas.isDrawing(), lambda _: click_again(dialog), 120, "the map canvas to be drawn",
+             every_ms=50)
+
+
 def click_again(dialog):
     times = []
     for _ in range(3):
         t = time.perf_counter()
         bare_pass()
         times.append(time.perf_counter() - t)
-    result["baseline_here_s"] = round(min(times), 4)
-    result["marks"] = []
-    time_stages(result["marks"])
+    if "marks" not in result:
+        result["marks"] = []
+        time_stages(result["marks"])  # the wrappers stay: each click's marks go to the same list
+    result["marks"].clear()
+    result["again"].append({"baseline_s": min(times)})
     result["t_click"] = time.monotonic()
     find_action()[1].trigger()
-    wait_for(lambda: plugin_dialog() if plugin_dialog() is not dialog else None, on_second_dialog, 60,
-             "the publish dialog, second time", every_ms=5)
+    wait_for(lambda: plugin_dialog() if plugin_dialog() is not dialog else None, on_again_dialog, 60,
+             "the publish dialog, clicked again", every_ms=5)
 
 
 def time_stages(marks):
     """Record when the plugin's stages start and end (for the benchmark's second click)."""
     import vendor_publish_qgis.collection as collection  # the plugin imports these at call time
+    import vendor_publish_qgis.sources as sources
     from vendor_publish import workflow
 
     def wrap(owner, name):
@@ -263,18 +272,33 @@ def time_stages(marks):
                 return original(*args, **kwargs)
             finally:
                 marks.append((f"{name} end", time.monotonic()))
+                if name == "_show":  # runs once the events queued by show() (the first paint) are done
+                    QTimer.singleShot(0, lambda: marks.append(("dialog painted", time.monotonic())))
 
         setattr(owner, name, timed)
 
     plugin = qgis.utils.plugins["vendor_publish_qgis"]
-    for owner, name in ((collection, "collect_raw"), (workflow, "make_plan"), (plugin, "_plan"), (plugin, "_show")):
+    for owner, name in ((collection, "collect_raw"), (sources, "read_layers"), (workflow, "make_plan"),
+                        (plugin, "_plan"), (plugin, "_show")):
         wrap(owner, name)
 
 
-def on_second_dialog(dialog):
+def on_again_dialog(dialog):
     t_click = result.pop("t_click")
-    result["click_to_dialog_again_s"] = round(time.monotonic() - t_click, 3)
-    result["stages_again_ms"] = [(name, round((t - t_click) * 1000, 1)) for name, t in result.pop("marks", [])]
+    marks = dict(result["marks"])
+    # the end: the events show() queued (its first paint) are done; else when the poll saw it
+    end = marks.get("dialog painted") or time.monotonic()
+    click = result["again"][-1]
+    click["click_to_dialog_s"] = end - t_click
+    click["stages_ms"] = [(name, round((t - t_click) * 1000, 1)) for name, t in result["marks"]]
+    if len(result["again"]) < AGAIN:
+        QTimer.singleShot(100, guarded(lambda: again_later(dialog)))
+        return
+    result.pop("marks")
+    best = min(result["again"], key=lambda c: c["click_to_dialog_s"])
+    result["click_to_dialog_again_s"] = round(best["click_to_dialog_s"], 4)
+    result["stages_again_ms"] = best["stages_ms"]
+    result["baseline_here_s"] = round(min(c["baseline_s"] for c in result["again"]), 4)
     finish()
 
 
