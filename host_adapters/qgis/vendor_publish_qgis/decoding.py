@@ -4,9 +4,10 @@ On a project of 500 file-backed layers decodeUri is most of a click's cost (~55 
 QGIS's C++ matching regular expressions), and PyQGIS lets go of Python's lock while it runs: two
 threads on two cores decode 500 sources in ~23 ms instead of ~33. Only the string parsing runs
 on the threads: the layers are asked for their provider and source on the main thread first,
-and only providers whose decodeUri is QGIS's own C++ string parsing (no layer, no data, no
-Python, as QGIS's browser also runs them on its worker threads) are decoded off it. Others, and
-small projects, are decoded on the calling thread.
+and only providers whose decodeUri is QGIS's own C++ string parsing (local regular expressions
+and string functions: no layer, no data, no Python; later QGIS versions keep those expressions
+``thread_local`` for callers on several threads) are decoded off it. Others, and small
+projects, are decoded on the calling thread.
 """
 
 from __future__ import annotations
