@@ -22,6 +22,7 @@ OUT = os.environ["VP_GUI_OUT"]
 SHOT_DIR = os.environ["VP_GUI_SHOTS"]
 PUBLISH = os.environ.get("VP_GUI_PUBLISH") == "1"
 DIRTY = os.environ.get("VP_GUI_DIRTY") == "1"
+WARM = os.environ.get("VP_GUI_WARM") == "1"
 AGAIN = int(os.environ.get("VP_GUI_AGAIN") or 0)  # clicks after the first, for the benchmark
 result = {"steps": []}
 started = time.monotonic()
@@ -148,6 +149,20 @@ def start():
     result["menu"] = menu_text
     result["action_text"] = action.text()
     result["on_toolbar"] = action in iface.pluginToolBar().actions()
+    if WARM:  # click once the plugin's background import of the core has ended
+        plugin = qgis.utils.plugins["vendor_publish_qgis"]
+        wait_for(lambda: plugin.warmup.done, lambda _: warmed(plugin, action), 60, "the warm-up", every_ms=50)
+        return
+    click(action)
+
+
+def warmed(plugin, action):
+    failed = plugin.warmup.failed
+    result["warmup"] = {"imported": plugin.warmup.imported, "failed": None if failed is None else repr(failed)}
+    click(action)
+
+
+def click(action):
     if DIRTY:
         QgsProject.instance().setDirty(True)
         result["mtime_before"] = os.stat(QgsProject.instance().fileName()).st_mtime_ns

@@ -87,8 +87,12 @@ def vendor(tmp_path, sandbox, sandbox_api_key):
 
 def test_plugin_menu_dialog_and_publish_in_the_qgis_gui(vendor, sandbox):
     facts = vendor["facts"]
-    result = run_qgis_gui(vendor["tmp"], facts["project"], vendor["env"], publish=True)
+    result = run_qgis_gui(vendor["tmp"], facts["project"], {**vendor["env"], "VP_GUI_WARM": "1"}, publish=True)
     assert "vendor_publish_qgis" in result["active_plugins"]
+    # the core was imported in the background a few seconds after start-up, before the click
+    from vendor_publish_qgis.warmup import MODULES
+
+    assert result["warmup"] == {"imported": list(MODULES), "failed": None}
     assert result["action_text"] == "Publish to GeoScan\u2026" and result["on_toolbar"]
     assert result["project"] == facts["project"]
     # the dialog shows the core's plan for the loaded project, grouped by role

@@ -1,8 +1,9 @@
 """vendor-publish for QGIS: *Publish to <studio>…* in the Plugins menu and a toolbar button.
 
 QGIS imports this package at start-up and calls ``classFactory``; nothing heavy is imported
-until then, and the core (httpx, pydantic) loads only when the analyst clicks. The modules
-``headless`` and ``outputs`` are importable without QGIS.
+then. The core (httpx, pydantic) is imported on a background thread a few seconds later
+(``warmup``), or by the first click if that comes sooner. The modules ``headless`` and
+``outputs`` are importable without QGIS.
 """
 
 from __future__ import annotations

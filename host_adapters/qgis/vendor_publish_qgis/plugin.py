@@ -10,10 +10,12 @@ import os
 from typing import Any
 
 from qgis.core import Qgis, QgsApplication, QgsProject
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
 from .profile_label import menu_label
+from .warmup import DELAY_MS, Warmup
 
 MENU = "&vendor-publish"
 ICON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "icon.svg")
@@ -28,6 +30,12 @@ def error_text(exc: BaseException, project: str = "") -> str:
     return f"{text}\n  what to do: {hint}" if hint else text
 
 
+def _ensure_core() -> None:
+    from .core_path import ensure_core
+
+    ensure_core()
+
+
 class VendorPublishPlugin:
     """Registers *Publish to <studio>…*; the core loads on the first click."""
 
@@ -36,6 +44,7 @@ class VendorPublishPlugin:
         self.action: QAction | None = None
         self.dialog: Any = None
         self.tasks: list[Any] = []  # QGIS does not own Python task objects: keep them alive
+        self.warmup = Warmup(_ensure_core)
 
     # -- QGIS plugin interface ------------------------------------------------------------------
 
@@ -47,6 +56,7 @@ class VendorPublishPlugin:
         self.action.triggered.connect(self.run)
         self.iface.addPluginToMenu(MENU, self.action)
         self.iface.addToolBarIcon(self.action)
+        QTimer.singleShot(DELAY_MS, self.warmup.start)  # the core imported before the first click
 
     def unload(self) -> None:
         """Remove what ``initGui`` added."""
@@ -78,10 +88,9 @@ class VendorPublishPlugin:
         """Menu click: save if needed, collect, plan in a task, then show the dialog."""
         if self.action is not None:
             self.action.setText(menu_label())  # the studio profile may have changed since start-up
+        self.warmup.wait()  # never import beside the warm-up thread
         try:
-            from .core_path import ensure_core
-
-            ensure_core()
+            _ensure_core()
         except ImportError as exc:
             QMessageBox.critical(self.iface.mainWindow(), TITLE,
                                  f"error: vendor-publish's core is not installed for QGIS's Python ({exc}).\n"
