@@ -23,6 +23,7 @@ SHOT_DIR = os.environ["VP_GUI_SHOTS"]
 PUBLISH = os.environ.get("VP_GUI_PUBLISH") == "1"
 DIRTY = os.environ.get("VP_GUI_DIRTY") == "1"
 WARM = os.environ.get("VP_GUI_WARM") == "1"
+HOLD = os.environ.get("VP_GUI_HOLD_PLAN") == "1"  # hold the plan back to see the dialog without it
 AGAIN = int(os.environ.get("VP_GUI_AGAIN") or 0)  # clicks after the first, for the benchmark
 result = {"steps": []}
 started = time.monotonic()
@@ -81,7 +82,8 @@ def plugin_dialog():
     takes ~1 ms of the GIL, which a 5 ms poll would take from the planning task)."""
     plugin = qgis.utils.plugins.get("vendor_publish_qgis")
     dialog = getattr(plugin, "dialog", None)
-    return dialog if dialog is not None and dialog.isVisible() else None
+    # the dialog opens while the plan is made: done once it shows the plan
+    return dialog if dialog is not None and dialog.isVisible() and dialog.plan is not None else None
 
 
 def the_dialog():
@@ -153,7 +155,55 @@ def start():
         plugin = qgis.utils.plugins["vendor_publish_qgis"]
         wait_for(lambda: plugin.warmup.done, lambda _: warmed(plugin, action), 60, "the warm-up", every_ms=50)
         return
+    if HOLD:
+        hold_the_plan(action)
+        return
     click(action)
+
+
+def hold_the_plan(action):
+    """The dialog while its plan is being made: what it says, closing it then, a click after."""
+    from vendor_publish_qgis.plugin import _ensure_core
+
+    _ensure_core()
+    from vendor_publish import workflow
+
+    gate = threading.Event()
+    make_plan = workflow.make_plan
+
+    def held(*args, **kwargs):
+        gate.wait(30)
+        return make_plan(*args, **kwargs)
+
+    workflow.make_plan = held
+    plugin = qgis.utils.plugins["vendor_publish_qgis"]
+    action.trigger()
+
+    def pending():
+        dialog = plugin.dialog
+        return dialog if dialog is not None and dialog.isVisible() and dialog.plan is None else None
+
+    def on_pending(dialog):
+        result["pending"] = {"header": dialog.header.text(), "totals": dialog.totals.text(),
+                             "publish_enabled": dialog.publish_button.isEnabled(),
+                             "rows": dialog.files.model().rowCount() if dialog.files.model() else 0}
+        shoot(dialog, "dialog_planning.png")
+        dialog.reject()  # the analyst closes it before the plan is ready
+        gate.set()
+        wait_for(lambda: QgsApplication.taskManager().countActiveTasks() == 0, lambda _: after_close(dialog), 30,
+                 "the planning task to end")
+
+    def after_close(dialog):
+        QApplication.processEvents()
+        result["after_close"] = {
+            "dialogs_visible": sum(1 for w in QApplication.topLevelWidgets()
+                                   if w.objectName() == "vendorPublishDialog" and w.isVisible()),
+            "message_boxes": [w.text() for w in QApplication.topLevelWidgets()
+                              if isinstance(w, QMessageBox) and w.isVisible()],
+            "plan_shown": dialog.plan is not None}
+        click(action)  # again, the plan now made at once
+
+    wait_for(pending, on_pending, 60, "the dialog while the plan is made", every_ms=5)
 
 
 def warmed(plugin, action):
@@ -276,6 +326,7 @@ def time_stages(marks):
     """Record when the plugin's stages start and end (for the benchmark's second click)."""
     import vendor_publish_qgis.collection as collection  # the plugin imports these at call time
     import vendor_publish_qgis.sources as sources
+    from vendor_publish_qgis.dialog import PlanDialog
     from vendor_publish import workflow
 
     def wrap(owner, name):
@@ -287,21 +338,21 @@ def time_stages(marks):
                 return original(*args, **kwargs)
             finally:
                 marks.append((f"{name} end", time.monotonic()))
-                if name == "_show":  # runs once the events queued by show() (the first paint) are done
+                if name == "show_plan":  # runs once the events it queued (the first paint with the plan) are done
                     QTimer.singleShot(0, lambda: marks.append(("dialog painted", time.monotonic())))
 
         setattr(owner, name, timed)
 
     plugin = qgis.utils.plugins["vendor_publish_qgis"]
     for owner, name in ((collection, "collect_raw"), (sources, "read_layers"), (workflow, "make_plan"),
-                        (plugin, "_plan"), (plugin, "_show")):
+                        (plugin, "_plan"), (plugin, "_open"), (PlanDialog, "show_plan")):
         wrap(owner, name)
 
 
 def on_again_dialog(dialog):
     t_click = result.pop("t_click")
     marks = dict(result["marks"])
-    # the end: the events show() queued (its first paint) are done; else when the poll saw it
+    # the end: the events show_plan queued (the paint with the plan) are done; else when the poll saw it
     end = marks.get("dialog painted") or time.monotonic()
     click = result["again"][-1]
     click["click_to_dialog_s"] = end - t_click

@@ -137,6 +137,19 @@ def test_cancel_in_the_task_manager_sends_nothing(vendor, sandbox, sandbox_api_k
         assert client.find_jobs_by_code("survey_output") == []
 
 
+def test_the_dialog_opens_while_the_plan_is_made_and_may_be_closed_then(vendor):
+    env = {**vendor["env"], "VP_GUI_HOLD_PLAN": "1"}
+    result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=False)
+    pending = result["pending"]
+    assert pending["header"].startswith("Planning the publish of survey.qgz: ")
+    assert pending["totals"] == "Planning..." and not pending["publish_enabled"] and pending["rows"] == 0
+    # closed before the plan came: the plan is dropped, nothing reopens, nothing is reported as an error
+    assert result["after_close"] == {"dialogs_visible": 0, "message_boxes": [], "plan_shown": False}
+    # the next click shows its plan as usual
+    assert result["publish_enabled"] and "Ready to publish, with" in result["totals"]
+    assert any(row["text"][0].startswith("Dependencies") for row in result["files"])
+
+
 def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tmp_path, sandbox):
     studio = tmp_path / "studio.toml"
     studio.write_text(sandbox.studio_profile_path.read_text())

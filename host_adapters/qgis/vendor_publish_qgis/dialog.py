@@ -8,6 +8,7 @@ the CLI say the same things.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from qgis.PyQt.QtCore import Qt
@@ -41,19 +42,25 @@ def summary_lines(plan: Plan) -> list[str]:
 
 
 class PlanDialog(QDialog):
-    """Shows a plan; ``current_plan()`` is what the analyst chose (ticks and comment)."""
+    """Shows a plan; ``current_plan()`` is what the analyst chose (ticks and comment).
 
-    def __init__(self, plan: Plan, *, title: str, layouts: int = 0, note: str = "", profile: Any = None,
-                 parent: Any = None) -> None:
+    Made with ``plan=None`` it opens at once, saying the plan is being made (Publish disabled),
+    while the plan is made in a worker; ``show_plan`` then fills it in.
+    """
+
+    def __init__(self, plan: Plan | None, *, title: str, layouts: int = 0, note: str = "", profile: Any = None,
+                 parent: Any = None, project_file: str = "") -> None:
         super().__init__(parent)
         self.profile = profile  # the studio's rules, to check the plan again when a tick changes
         self.setObjectName("vendorPublishDialog")
         self.setWindowTitle(title)
         self.resize(980, 640)
-        self.plan = plan
+        self.plan: Plan | None = None
+        self.model: PlanFilesModel | None = None
         layout = QVBoxLayout(self)
-        header = report.header_lines(plan)
-        self.header = QLabel("\n".join(line.strip() for line in header))
+        self.header = QLabel(f"Planning the publish of {os.path.basename(project_file)}: looking at, mapping "
+                             "and checking every file...")
+        self.header.setToolTip(project_file)
         self.header.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout.addWidget(self.header)
         if note:
@@ -70,14 +77,10 @@ class PlanDialog(QDialog):
         self.files.verticalHeader().hide()
         self.files.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.files.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.model = PlanFilesModel(plan, self.files)
-        self.files.setModel(self.model)
         self.files.setShowGrid(False)
         self.files.setSelectionBehavior(QTableView.SelectRows)
         self.files.setWordWrap(False)
         self.files.horizontalHeader().setStretchLastSection(True)
-        self.files.setColumnWidth(0, 440)
-        self.files.setColumnWidth(1, 380)
         splitter.addWidget(self.files)
         self.findings = QTreeWidget()
         self.findings.setObjectName("vendorPublishFindings")
@@ -87,7 +90,7 @@ class PlanDialog(QDialog):
         splitter.setStretchFactor(1, 1)
         layout.addWidget(splitter, 1)
         layout.addWidget(QLabel("Comment for the studio:"))
-        self.comment = QPlainTextEdit(plan.comment)
+        self.comment = QPlainTextEdit(plan.comment if plan is not None else "")
         self.comment.setObjectName("vendorPublishComment")
         self.comment.setMaximumHeight(60)
         layout.addWidget(self.comment)
@@ -104,9 +107,30 @@ class PlanDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self._fill_findings()
-        self.model.ticked.connect(self._ticked)
         self.export_layouts.toggled.connect(self._refresh_totals)
+        self.ended = False  # closed (Publish, Cancel, or by the plugin)
+        self.finished.connect(self._end)
+        if plan is None:
+            self._refresh_totals()
+        else:
+            self.show_plan(plan)
+
+    def _end(self, *_: Any) -> None:
+        self.ended = True
+
+    def show_plan(self, plan: Plan) -> None:
+        """Show the plan (once; ``_ticked`` updates it after)."""
+        self.plan = plan
+        self.header.setText("\n".join(line.strip() for line in report.header_lines(plan)))
+        self.header.setToolTip("")
+        self.model = PlanFilesModel(plan, self.files)
+        self.files.setModel(self.model)
+        self.files.setColumnWidth(0, 440)
+        self.files.setColumnWidth(1, 380)
+        self.model.ticked.connect(self._ticked)
+        if plan.comment and not self.comment.toPlainText():
+            self.comment.setPlainText(plan.comment)
+        self._fill_findings()
 
     def _fill_findings(self) -> None:
         self.findings.clear()
@@ -134,6 +158,10 @@ class PlanDialog(QDialog):
         self._refresh_totals()
 
     def _refresh_totals(self, *_: Any) -> None:
+        if self.plan is None:
+            self.totals.setText("Planning...")
+            self.publish_button.setEnabled(False)
+            return
         lines = summary_lines(self.plan)
         if self.export_layouts.isChecked():
             lines.append("Print layouts are exported to PDF and added when you press Publish.")

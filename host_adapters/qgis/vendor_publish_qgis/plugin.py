@@ -85,7 +85,7 @@ class VendorPublishPlugin:
         QgsApplication.taskManager().addTask(task)
 
     def run(self) -> None:
-        """Menu click: save if needed, collect, plan in a task, then show the dialog."""
+        """Menu click: save if needed, collect, open the dialog while the plan is made in a task."""
         if self.action is not None:
             self.action.setText(menu_label())  # the studio profile may have changed since start-up
         self.warmup.wait()  # never import beside the warm-up thread
@@ -153,27 +153,36 @@ class VendorPublishPlugin:
             return plan.model_copy(update={"entries": entries})
 
         def done(plan: Any, error: BaseException | None) -> None:
+            if self.dialog is not dialog or dialog.ended:
+                return  # the analyst closed it (or clicked again) while the plan was made
             if isinstance(error, KeyboardInterrupt):
+                dialog.close()
                 self._say("Planning cancelled; nothing was sent.", Qgis.Warning)
                 return
             if error is not None:
+                dialog.close()
                 self._fail(error, collection.project_file)
                 return
-            self._show(settings, plan, note)
+            dialog.show_plan(plan)
 
         self._start(CallTask("Planning the publish", work, done))
+        # the dialog opens while the worker plans, saying so; the plan fills it in (``done``)
+        dialog = self._open(settings, None, note, project_file=collection.project_file)
 
-    def _show(self, settings: Any, plan: Any, note: str) -> None:
+    def _open(self, settings: Any, plan: Any, note: str, project_file: str = "") -> Any:
+        """The plan dialog, shown (without a plan yet when ``plan`` is None); the last one is closed."""
         from .dialog import PlanDialog
 
         if self.dialog is not None:
             self.dialog.close()
         layouts = len(QgsProject.instance().layoutManager().printLayouts())
-        self.dialog = PlanDialog(plan, title=menu_label().rstrip("\u2026"), layouts=layouts, note=note,
-                                 profile=settings.profile, parent=self.iface.mainWindow())
-        self.dialog.accepted.connect(lambda: self._publish(settings, self.dialog))
-        self.dialog.show()
-        self.dialog.raise_()
+        dialog = PlanDialog(plan, title=menu_label().rstrip("\u2026"), layouts=layouts, note=note,
+                            profile=settings.profile, parent=self.iface.mainWindow(), project_file=project_file)
+        dialog.accepted.connect(lambda: self._publish(settings, dialog))
+        self.dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def _publish(self, settings: Any, dialog: Any) -> None:
         plan = dialog.current_plan()
@@ -227,7 +236,7 @@ class VendorPublishPlugin:
                 return
             kind, value = outcome
             if kind == "blocked":
-                self._show(settings, value, "Nothing was sent: the studio's checks found problems.")
+                self._open(settings, value, "Nothing was sent: the studio's checks found problems.")
                 return
             again = " (already submitted earlier; not sent again)" if value.reused_existing else ""
             self._say(f"Job {value.job_code} created: id {value.job_id}, {value.files} files, "
