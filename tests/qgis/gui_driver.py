@@ -344,7 +344,8 @@ def time_stages(marks):
         setattr(owner, name, timed)
 
     plugin = qgis.utils.plugins["vendor_publish_qgis"]
-    for owner, name in ((collection, "collect_raw"), (sources, "read_layers"), (workflow, "make_plan"),
+    for owner, name in ((collection, "read_project"), (sources, "read_layers"), (collection, "resolve"),
+                        (workflow, "make_plan"),
                         (plugin, "_plan"), (plugin, "_open"), (PlanDialog, "show_plan")):
         wrap(owner, name)
 

@@ -104,11 +104,11 @@ class VendorPublishPlugin:
 
         try:
             settings = resolve_settings()
-            collection = self._collect(project, settings)
+            facts = self._read(project)
         except VendorPublishError as exc:
             self._fail(exc, project.fileName())
             return
-        self._plan(settings, collection, exclude=set(), comment="", note="")
+        self._plan(settings, facts, exclude=set(), comment="", note="")
 
     def _saved(self, project: QgsProject) -> bool:
         window = self.iface.mainWindow()
@@ -131,22 +131,25 @@ class VendorPublishPlugin:
             return False
         return True
 
-    def _collect(self, project: QgsProject, settings: Any, pdfs: tuple[list, list] = ([], [])) -> Any:
+    def _read(self, project: QgsProject, pdfs: tuple[list, list] = ([], [])) -> Any:
+        """What QGIS says the project uses (main thread); the files behind it are looked at in the task."""
+        from .collection import read_project
+
+        facts = read_project(project)
+        facts.after.extend(("item", one) for one in pdfs[0])
+        facts.after.extend(("finding", one) for one in pdfs[1])
+        return facts
+
+    def _plan(self, settings: Any, facts: Any, *, exclude: set[str], comment: str, note: str) -> None:
+        from vendor_publish import workflow
         from vendor_publish.models import Collection
 
-        from .collection import collect_raw
-
-        raw = collect_raw(project)  # the profile's declared outputs are added by the core's planner
-        raw["items"].extend(pdfs[0])
-        raw["findings"].extend(pdfs[1])
-        return Collection.model_validate(raw)
-
-    def _plan(self, settings: Any, collection: Any, *, exclude: set[str], comment: str, note: str) -> None:
-        from vendor_publish import workflow
-
+        from .collection import resolve
         from .tasks import CallTask
 
         def work(task: CallTask) -> Any:
+            # the profile's declared outputs are added by the core's planner
+            collection = Collection.model_validate(resolve(facts))
             plan = workflow.make_plan(settings, collection, comment=comment)
             entries = [e.model_copy(update={"included": False}) if e.optional and e.id in exclude else e
                        for e in plan.entries]
@@ -161,13 +164,13 @@ class VendorPublishPlugin:
                 return
             if error is not None:
                 dialog.close()
-                self._fail(error, collection.project_file)
+                self._fail(error, facts.project_file)
                 return
             dialog.show_plan(plan)
 
         self._start(CallTask("Planning the publish", work, done))
         # the dialog opens while the worker plans, saying so; the plan fills it in (``done``)
-        dialog = self._open(settings, None, note, project_file=collection.project_file)
+        dialog = self._open(settings, None, note, project_file=facts.project_file)
 
     def _open(self, settings: Any, plan: Any, note: str, project_file: str = "") -> Any:
         """The plan dialog, shown (without a plan yet when ``plan`` is None); the last one is closed."""
@@ -202,12 +205,12 @@ class VendorPublishPlugin:
         folder = layouts_folder(project.fileName(), settings.profile.output_folders)
         try:
             pdfs = export_pdfs(project, folder)
-            collection = self._collect(project, settings, pdfs)
+            facts = self._read(project, pdfs)
         except VendorPublishError as exc:
             self._fail(exc, project.fileName())
             return
         exclude = {e.id for e in plan.entries if not e.included}
-        self._plan(settings, collection, exclude=exclude, comment=plan.comment,
+        self._plan(settings, facts, exclude=exclude, comment=plan.comment,
                    note=f"Print layouts exported to {folder}; check the plan and press Publish.")
 
     def _submit(self, settings: Any, plan: Any) -> None:

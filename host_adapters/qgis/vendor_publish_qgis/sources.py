@@ -131,14 +131,16 @@ def read_layers(layers: list[QgsMapLayer]) -> list[LayerSource | Exception]:
             for one in asked]
 
 
-def file_refs(source: LayerSource, files: SidecarFinder, origin: str,
+def not_a_file(source: LayerSource, origin: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The findings about a layer whose source is no local file (main thread: asks the layer)."""
+    return _not_a_file(source.layer, source.parts, origin)
+
+
+def file_refs(source: LayerSource, path: str, files: SidecarFinder, origin: str,
               refs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
-    """Add what a read layer uses on disk to ``refs`` (what was added before an exception stays)."""
+    """Add what a read layer uses on disk (its local file ``path``) to ``refs``; what was added
+    before an exception stays. Any thread: the layer itself is not asked anything."""
     name, parts = source.name, source.parts
-    path = local_file(parts)
-    if path is None:
-        refs.extend(_not_a_file(source.layer, parts, origin))
-        return refs
     kind = source.kind
     inner = parts.get("layerName")
     if isinstance(inner, str) and inner:
