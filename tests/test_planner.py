@@ -293,3 +293,16 @@ def test_a_file_and_its_companions_are_one_entry(tmp_path):
     # The studio renames the data file: the companions follow, renamed alike.
     assert companion_destinations(roads, "DELIVERED/survey_v2.shp") == [
         "DELIVERED/survey_v2.shp", "DELIVERED/survey_v2.shx", "DELIVERED/survey_v2.dbf", "DELIVERED/survey_v2.prj"]
+
+
+def test_totals_count_each_role_in_words(tmp_path):
+    from vendor_publish.report import plural, summary_lines
+
+    p = tutorial_project(tmp_path / "production")
+    second = p["asset"].with_name("second_set.dat")
+    second.write_text("more\n")
+    coll = collect_paths(str(p["project"]), dependencies=[str(p["asset"]), str(second)], outputs=[str(p["output"])])
+    plan = build_plan(coll, context(tmp_path))
+    assert summary_lines(plan)[0].endswith("(1 project, 2 dependencies, 1 output).")
+    assert [plural(n, w) for n, w in ((1, "file"), (2, "file"), (3, "dependency"), (2, "day"))] == \
+        ["1 file", "2 files", "3 dependencies", "2 days"]

@@ -15,8 +15,10 @@ MARKS = {Severity.ERROR: "ERROR", Severity.WARNING: "warning", Severity.INFO: "n
 
 
 def plural(n: int, word: str) -> str:
-    """'1 file', '2 files'."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """'1 file', '2 files', '2 dependencies'."""
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else f"{n} {word}s"
 
 
 def human_size(n: float) -> str:
@@ -68,7 +70,7 @@ def header_lines(plan: Plan) -> list[str]:
 def summary_lines(plan: Plan) -> list[str]:
     """Totals and the verdict (the last lines of every plan view)."""
     t = plan.totals
-    roles = ", ".join(f"{n} {r}" for r, n in t.by_role.items())
+    roles = ", ".join(plural(n, r) for r, n in t.by_role.items())
     lines = [f"Total: {plural(t.files, 'file')}, {human_size(t.bytes)} ({roles})."]
     errors = t.findings.get("error", 0)
     warnings = t.findings.get("warning", 0)

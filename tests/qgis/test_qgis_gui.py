@@ -141,7 +141,7 @@ def test_the_dialog_opens_while_the_plan_is_made_and_may_be_closed_then(vendor):
     env = {**vendor["env"], "VP_GUI_HOLD_PLAN": "1"}
     result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=False)
     pending = result["pending"]
-    assert pending["header"].startswith("Planning the publish of survey.qgz: ")
+    assert pending["header"].startswith("Planning the publish of survey.qgz:\n")
     assert pending["totals"] == "Planning..." and not pending["publish_enabled"] and pending["rows"] == 0
     # closed before the plan came: the plan is dropped, nothing reopens, nothing is reported as an error
     assert result["after_close"] == {"dialogs_visible": 0, "message_boxes": [], "plan_shown": False}

@@ -56,10 +56,11 @@ class PlanDialog(QDialog):
         self.setWindowTitle(title)
         self.resize(980, 640)
         self.plan: Plan | None = None
-        self.model: PlanFilesModel | None = None
         layout = QVBoxLayout(self)
-        self.header = QLabel(f"Planning the publish of {os.path.basename(project_file)}: looking at, mapping "
-                             "and checking every file...")
+        # three lines, as the plan's header has: the layout stays put when the plan comes, and
+        # only what changed is painted again
+        self.header = QLabel(f"Planning the publish of {os.path.basename(project_file)}:\n"
+                             "looking at, mapping and checking every file...\n")
         self.header.setToolTip(project_file)
         self.header.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout.addWidget(self.header)
@@ -77,10 +78,15 @@ class PlanDialog(QDialog):
         self.files.verticalHeader().hide()
         self.files.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.files.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.model = PlanFilesModel(None, self.files)  # rows come with the plan (``show_plan``)
+        self.files.setModel(self.model)
         self.files.setShowGrid(False)
         self.files.setSelectionBehavior(QTableView.SelectRows)
         self.files.setWordWrap(False)
         self.files.horizontalHeader().setStretchLastSection(True)
+        self.files.setColumnWidth(0, 440)
+        self.files.setColumnWidth(1, 380)
+        self.model.ticked.connect(self._ticked)
         splitter.addWidget(self.files)
         self.findings = QTreeWidget()
         self.findings.setObjectName("vendorPublishFindings")
@@ -123,11 +129,7 @@ class PlanDialog(QDialog):
         self.plan = plan
         self.header.setText("\n".join(line.strip() for line in report.header_lines(plan)))
         self.header.setToolTip("")
-        self.model = PlanFilesModel(plan, self.files)
-        self.files.setModel(self.model)
-        self.files.setColumnWidth(0, 440)
-        self.files.setColumnWidth(1, 380)
-        self.model.ticked.connect(self._ticked)
+        self.model.show_plan(plan)
         if plan.comment and not self.comment.toPlainText():
             self.comment.setPlainText(plan.comment)
         self._fill_findings()
