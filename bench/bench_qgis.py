@@ -93,12 +93,12 @@ def run(quick: bool, repeat: int | None = None) -> list[dict]:
         _row("qgis: of which reading the project (main thread)", stages["read"] * ms, base, "info", True,
              note=f"settings, layers, decodeUri, symbols, layouts; layers + decodeUri alone, one thread: "
                   f"{r['decode_s'] * ms:.0f} ms"),
-        _row("qgis: of which files and plan (worker)", (stages["resolve"] + stages["plan"]) * ms, base, "info", True,
+        _row("qgis: of which files and plan (worker)", stages["worker"] * ms, base, "info", True,
              note=f"sidecars etc. {stages['resolve'] * ms:.1f} ms ({r['folders_listed']} folder listing(s), "
-                  f"{r['sidecar_fallbacks']} sidecarFilesForPath fallbacks), make_plan {stages['plan'] * ms:.1f} ms"),
-        _row("qgis: of which dialog filled and painted", stages["fill"] * ms, base, "info", True,
-             note=f"after the plan; opened beside the worker in {stages['shell'] * ms:.1f} ms; table model: only "
-                  "the rows on screen are asked for"),
+                  f"{r['sidecar_fallbacks']} sidecarFilesForPath fallbacks), make_plan {stages['plan'] * ms:.1f} ms, "
+                  "the rest is the hop to the worker and back"),
+        _row("qgis: of which dialog built and painted", stages["dialog"] * ms, base, "info", True,
+             note="table model: only the rows on screen are asked for"),
         _row("qgis: decodeUri + sidecars + stat of every file", r["full_pass_s"] * ms, base, "info", True,
              note="decodeUri + QgsFileUtils.sidecarFilesForPath + stat: the naive floor of a correct collector"),
     ]

@@ -254,6 +254,8 @@ def on_dialog(dialog):
     result["click_to_dialog_s"] = round(time.monotonic() - result.pop("t_click"), 3)
     result["steps"].append("dialog")
     result["title"] = dialog.windowTitle()
+    # a quick plan's dialog opens complete: no "Planning..." state first
+    result["opened_while_planning"] = qgis.utils.plugins["vendor_publish_qgis"].planning.dialog is not None
     result["files"] = file_rows(dialog.findChild(QTableView, "vendorPublishFiles"))
     result["findings"] = tree_rows(dialog.findChild(QTreeWidget, "vendorPublishFindings"))
     result["totals"] = dialog.totals.text()

@@ -137,7 +137,7 @@ def test_cancel_in_the_task_manager_sends_nothing(vendor, sandbox, sandbox_api_k
         assert client.find_jobs_by_code("survey_output") == []
 
 
-def test_the_dialog_opens_while_the_plan_is_made_and_may_be_closed_then(vendor):
+def test_a_slow_plan_gets_its_dialog_before_it_is_made_which_may_be_closed_then(vendor):
     env = {**vendor["env"], "VP_GUI_HOLD_PLAN": "1"}
     result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=False)
     pending = result["pending"]
@@ -145,7 +145,8 @@ def test_the_dialog_opens_while_the_plan_is_made_and_may_be_closed_then(vendor):
     assert pending["totals"] == "Planning..." and not pending["publish_enabled"] and pending["rows"] == 0
     # closed before the plan came: the plan is dropped, nothing reopens, nothing is reported as an error
     assert result["after_close"] == {"dialogs_visible": 0, "message_boxes": [], "plan_shown": False}
-    # the next click shows its plan as usual
+    # the next click shows its plan as usual (a quick plan's dialog is made once the plan is
+    # there; whether this one was quick enough depends on the machine's load)
     assert result["publish_enabled"] and "Ready to publish, with" in result["totals"]
     assert any(row["text"][0].startswith("Dependencies") for row in result["files"])
 

@@ -30,6 +30,18 @@ def error_text(exc: BaseException, project: str = "") -> str:
     return f"{text}\n  what to do: {hint}" if hint else text
 
 
+#: A plan not ready this many ms after the click gets its dialog at once, saying it is being made.
+PENDING_AFTER_MS = 150
+
+
+class _Planning:
+    """One click's planning: whether it finished, the dialog opened while it ran (if any)."""
+
+    def __init__(self) -> None:
+        self.finished = False
+        self.dialog: Any = None
+
+
 def _ensure_core() -> None:
     from .core_path import ensure_core
 
@@ -45,6 +57,7 @@ class VendorPublishPlugin:
         self.dialog: Any = None
         self.tasks: list[Any] = []  # QGIS does not own Python task objects: keep them alive
         self.warmup = Warmup(_ensure_core)
+        self.planning: _Planning | None = None
 
     # -- QGIS plugin interface ------------------------------------------------------------------
 
@@ -85,7 +98,8 @@ class VendorPublishPlugin:
         QgsApplication.taskManager().addTask(task)
 
     def run(self) -> None:
-        """Menu click: save if needed, collect, open the dialog while the plan is made in a task."""
+        """Menu click: save if needed, read the project, plan in a task, then the dialog (opened while
+        the plan is made when that takes long)."""
         if self.action is not None:
             self.action.setText(menu_label())  # the studio profile may have changed since start-up
         self.warmup.wait()  # never import beside the warm-up thread
@@ -155,22 +169,33 @@ class VendorPublishPlugin:
                        for e in plan.entries]
             return plan.model_copy(update={"entries": entries})
 
+        run = _Planning()
+        self.planning = run  # a later click's planning replaces this one's
+
         def done(plan: Any, error: BaseException | None) -> None:
-            if self.dialog is not dialog or dialog.ended:
-                return  # the analyst closed it (or clicked again) while the plan was made
+            run.finished = True
+            if self.planning is not run or (run.dialog is not None and (self.dialog is not run.dialog
+                                                                        or run.dialog.ended)):
+                return  # the analyst closed the dialog (or clicked again) while the plan was made
+            if error is not None and run.dialog is not None:
+                run.dialog.close()
             if isinstance(error, KeyboardInterrupt):
-                dialog.close()
                 self._say("Planning cancelled; nothing was sent.", Qgis.Warning)
-                return
-            if error is not None:
-                dialog.close()
+            elif error is not None:
                 self._fail(error, facts.project_file)
-                return
-            dialog.show_plan(plan)
+            elif run.dialog is not None:
+                run.dialog.show_plan(plan)
+            else:
+                self._open(settings, plan, note)
+
+        def still_planning() -> None:
+            # a plan that takes long (a big project) gets its dialog now, saying it is being made;
+            # a quick one opens its dialog complete, without a flash of "Planning..."
+            if self.planning is run and not run.finished:
+                run.dialog = self._open(settings, None, note, project_file=facts.project_file)
 
         self._start(CallTask("Planning the publish", work, done))
-        # the dialog opens while the worker plans, saying so; the plan fills it in (``done``)
-        dialog = self._open(settings, None, note, project_file=facts.project_file)
+        QTimer.singleShot(PENDING_AFTER_MS, still_planning)
 
     def _open(self, settings: Any, plan: Any, note: str, project_file: str = "") -> Any:
         """The plan dialog, shown (without a plan yet when ``plan`` is None); the last one is closed."""
