@@ -153,7 +153,8 @@ def start():
     result["on_toolbar"] = action in iface.pluginToolBar().actions()
     if WARM:  # click once the plugin's background import of the core has ended
         plugin = qgis.utils.plugins["vendor_publish_qgis"]
-        wait_for(lambda: plugin.warmup.done, lambda _: warmed(plugin, action), 60, "the warm-up", every_ms=50)
+        wait_for(lambda: plugin.warmup is not None and plugin.warmup.done, lambda _: warmed(plugin, action), 60,
+                 "the warm-up", every_ms=50)
         return
     if HOLD:
         hold_the_plan(action)

@@ -9,9 +9,14 @@ import sys
 VENDOR_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_vendor")
 
 
-def ensure_core() -> None:
-    """Put the vendored core first on ``sys.path`` (once); raise ImportError if it is nowhere."""
+def add_vendor_path() -> None:
+    """Put the vendored core first on ``sys.path`` (once), importing nothing."""
     if os.path.isdir(VENDOR_DIR) and VENDOR_DIR not in sys.path:
         sys.path.insert(0, VENDOR_DIR)
+
+
+def ensure_core() -> None:
+    """Put the vendored core first on ``sys.path`` (once); raise ImportError if it is nowhere."""
+    add_vendor_path()
     import vendor_publish  # noqa: F401  (raises ImportError with the missing module's name)
     import pydantic  # noqa: F401

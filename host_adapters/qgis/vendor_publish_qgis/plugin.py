@@ -15,7 +15,7 @@ from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
 from .profile_label import menu_label
-from .warmup import DELAY_MS, Warmup
+from .warmup import DELAY_MS, start_warmup
 
 MENU = "&vendor-publish"
 ICON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "icon.svg")
@@ -56,7 +56,7 @@ class VendorPublishPlugin:
         self.action: QAction | None = None
         self.dialog: Any = None
         self.tasks: list[Any] = []  # QGIS does not own Python task objects: keep them alive
-        self.warmup = Warmup(_ensure_core)
+        self.warmup: Any = None  # the core's background import, started a few seconds after initGui
         self.planning: _Planning | None = None
 
     # -- QGIS plugin interface ------------------------------------------------------------------
@@ -69,7 +69,12 @@ class VendorPublishPlugin:
         self.action.triggered.connect(self.run)
         self.iface.addPluginToMenu(MENU, self.action)
         self.iface.addToolBarIcon(self.action)
-        QTimer.singleShot(DELAY_MS, self.warmup.start)  # the core imported before the first click
+        QTimer.singleShot(DELAY_MS, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Import the core in the background, so the first click does not (``warmup``)."""
+        if self.warmup is None:
+            self.warmup = start_warmup()
 
     def unload(self) -> None:
         """Remove what ``initGui`` added."""
@@ -102,7 +107,8 @@ class VendorPublishPlugin:
         the plan is made when that takes long)."""
         if self.action is not None:
             self.action.setText(menu_label())  # the studio profile may have changed since start-up
-        self.warmup.wait()  # never import beside the warm-up thread
+        if self.warmup is not None:
+            self.warmup.wait()  # never import beside the warm-up thread
         try:
             _ensure_core()
         except ImportError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from vendor_publish_qgis.warmup import Warmup
+from vendor_publish.warmup import Warmup
 
 
 def write_module(folder, name: str, body: str) -> None:
