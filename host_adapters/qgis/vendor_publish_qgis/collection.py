@@ -2,7 +2,7 @@
 
 ``read_project`` asks QGIS (main thread only: layers, their decoded sources, symbols, layouts);
 ``resolve`` looks at the files behind the answers (sidecars, style files, a GeoPackage's log, a
-VRT's sources) on any thread, so the plugin does it in its planning task while the dialog opens.
+VRT's sources) on any thread, so the plugin does it in its planning task, off QGIS's main thread.
 The result is a JSON-ready dict shaped like ``vendor_publish.models.Collection`` (see ``refs``).
 One layer or layout that cannot be read becomes a finding and the scan goes on.
 """
@@ -133,9 +133,12 @@ def _layers_facts(layers: list[Any], sources_of: list[str], resolver: Any,
         if isinstance(one, Exception):
             facts.append(LayerFacts(label, one, None, [], []))
             continue
-        path = sources.local_file(one.parts)
-        not_a_file = [] if path is not None else _attempt(lambda: list(sources.not_a_file(one, label)))
-        if isinstance(not_a_file, Exception):
+        path = _attempt(sources.local_file, one.parts)
+        if path is None:
+            not_a_file = _attempt(lambda: list(sources.not_a_file(one, label)))
+        else:
+            not_a_file = path if isinstance(path, Exception) else []
+        if isinstance(not_a_file, Exception):  # reported as the layer's finding, in its turn
             facts.append(LayerFacts(label, not_a_file, None, [], []))
             continue
         found = _attempt(images.visited_paths, layer, visitor)
