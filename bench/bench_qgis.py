@@ -94,9 +94,9 @@ def run(quick: bool, repeat: int | None = None) -> list[dict]:
              note=f"settings, layers, decodeUri, symbols, layouts; layers + decodeUri alone, one thread: "
                   f"{r['decode_s'] * ms:.0f} ms"),
         _row("qgis: of which files and plan (worker)", stages["worker"] * ms, base, "info", True,
-             note=f"sidecars etc. {stages['resolve'] * ms:.1f} ms ({r['folders_listed']} folder listing(s), "
-                  f"{r['sidecar_fallbacks']} sidecarFilesForPath fallbacks), make_plan {stages['plan'] * ms:.1f} ms, "
-                  "the rest is the hop to the worker and back"),
+             note=f"sidecars etc. and make_plan: {stages['plan'] * ms:.1f} ms ({r['folders_listed']} folder "
+                  f"listing(s), {r['sidecar_fallbacks']} sidecarFilesForPath fallbacks); the rest is the hop to the "
+                  "worker and back"),
         _row("qgis: of which dialog built and painted", stages["dialog"] * ms, base, "info", True,
              note="table model: only the rows on screen are asked for"),
         _row("qgis: decodeUri + sidecars + stat of every file", r["full_pass_s"] * ms, base, "info", True,

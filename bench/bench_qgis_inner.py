@@ -92,7 +92,7 @@ def full_pass(project: QgsProject) -> int:
 
 
 #: The stages of a click, in ``click_to_dialog``'s words.
-STAGES = ("read", "resolve", "plan", "worker", "dialog")
+STAGES = ("read", "plan", "worker", "dialog")
 
 
 def click_to_dialog(project: QgsProject, *, one_thread: bool = False) -> dict:
@@ -104,11 +104,8 @@ def click_to_dialog(project: QgsProject, *, one_thread: bool = False) -> dict:
     ``one_thread``: decodeUri on the calling thread only (what a one-core machine gets)."""
     import threading
 
-    from vendor_publish import workflow
-    from vendor_publish.models import Collection
     from vendor_publish.settings import resolve_settings
-    from vendor_publish_qgis import decoding
-    from vendor_publish_qgis.collection import read_project, resolve
+    from vendor_publish_qgis import decoding, planning
     from vendor_publish_qgis.dialog import PlanDialog
     from vendor_publish_qgis.plugin import PENDING_AFTER_MS
     from vendor_publish_qgis.sidecars import SidecarFinder
@@ -119,15 +116,13 @@ def click_to_dialog(project: QgsProject, *, one_thread: bool = False) -> dict:
     box: dict = {}
     t0 = time.perf_counter()
     settings = resolve_settings()
-    facts = read_project(project)
+    facts = planning.read(project)
     t1 = time.perf_counter()
 
     def work() -> None:
         w0 = time.perf_counter()
-        collection = Collection.model_validate(resolve(facts, files))
-        w1 = time.perf_counter()
-        box["plan"] = workflow.make_plan(settings, collection)
-        box["resolve"], box["make_plan"] = w1 - w0, time.perf_counter() - w1
+        box["plan"] = planning.plan(settings, facts, files=files)
+        box["worker_s"] = time.perf_counter() - w0
 
     worker = threading.Thread(target=work)
     worker.start()
@@ -150,8 +145,7 @@ def click_to_dialog(project: QgsProject, *, one_thread: bool = False) -> dict:
     dialog.close()
     dialog.deleteLater()
     QApplication.processEvents()
-    return {"total": t4 - t0, "read": t1 - t0, "resolve": box["resolve"], "plan": box["make_plan"],
-            "worker": t2 - t1, "dialog": t4 - t2, "files": plan.totals.files,
+    return {"total": t4 - t0, "read": t1 - t0, "plan": box["worker_s"], "worker": t2 - t1, "dialog": t4 - t2, "files": plan.totals.files,
             "entries": len(plan.entries),  # a layer's file and its sidecars are one entry (companions)
             "folders_listed": files.listed, "sidecar_fallbacks": files.fallbacks}
 

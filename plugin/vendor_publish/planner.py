@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import stat as stat_mod
@@ -14,6 +13,7 @@ from typing import Any
 
 from vendor_publish import file_findings, mapping, paths, sequence_columns, sequences
 from vendor_publish.errors import UnsafePathError
+from vendor_publish.gc_pause import paused_gc
 from vendor_publish.models import (
     CollectedItem,
     Collection,
@@ -57,13 +57,8 @@ def build_plan(collection: Collection, context: PlanContext, *, publish_id: str 
     """Turn what the host reported into a full plan with findings; reads the file system, sends nothing."""
     # A 200,000-file plan allocates about a million small objects, none of them in a cycle; the
     # cyclic collector would spend a fifth of the plan rescanning them, so it waits until the end.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _build_plan(collection, context, publish_id=publish_id)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str | None) -> Plan:

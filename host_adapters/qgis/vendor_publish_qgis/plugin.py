@@ -153,27 +153,16 @@ class VendorPublishPlugin:
 
     def _read(self, project: QgsProject, pdfs: tuple[list, list] = ([], [])) -> Any:
         """What QGIS says the project uses (main thread); the files behind it are looked at in the task."""
-        from .collection import read_project
+        from .planning import read
 
-        facts = read_project(project)
-        facts.after.extend(("item", one) for one in pdfs[0])
-        facts.after.extend(("finding", one) for one in pdfs[1])
-        return facts
+        return read(project, pdfs)
 
     def _plan(self, settings: Any, facts: Any, *, exclude: set[str], comment: str, note: str) -> None:
-        from vendor_publish import workflow
-        from vendor_publish.models import Collection
-
-        from .collection import resolve
+        from .planning import plan
         from .tasks import CallTask
 
         def work(task: CallTask) -> Any:
-            # the profile's declared outputs are added by the core's planner
-            collection = Collection.model_validate(resolve(facts))
-            plan = workflow.make_plan(settings, collection, comment=comment)
-            entries = [e.model_copy(update={"included": False}) if e.optional and e.id in exclude else e
-                       for e in plan.entries]
-            return plan.model_copy(update={"entries": entries})
+            return plan(settings, facts, comment=comment, exclude=exclude)
 
         run = _Planning()
         self.planning = run  # a later click's planning replaces this one's

@@ -19,6 +19,7 @@ MODULES = (
     "vendor_publish.report",
     "vendor_publish.accsyn_client",
     "vendor_publish_qgis.collection",
+    "vendor_publish_qgis.planning",
     "vendor_publish_qgis.plan_model",
     "vendor_publish_qgis.dialog",
     "vendor_publish_qgis.tasks",
