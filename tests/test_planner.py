@@ -306,3 +306,26 @@ def test_totals_count_each_role_in_words(tmp_path):
     assert summary_lines(plan)[0].endswith("(1 project, 2 dependencies, 1 output).")
     assert [plural(n, w) for n, w in ((1, "file"), (2, "file"), (3, "dependency"), (2, "day"))] == \
         ["1 file", "2 files", "3 dependencies", "2 days"]
+
+
+def test_a_file_planned_on_its_own_is_not_sent_again_with_its_folder(tmp_path):
+    # a layout's PDF exported into the declared outputs folder, a folder inside another folder
+    p = tutorial_project(tmp_path / "production")
+    out_dir = p["output"].parent
+    pdf = write(out_dir / "overview.pdf", "%PDF-")
+    nested = write(out_dir / "maps" / "north.tif", "tif")
+    only_pdf = write(p["project"].parent / "pdfs" / "alone.pdf", "%PDF-")
+    coll = collect_paths(str(p["project"]), outputs=[str(out_dir), str(pdf), str(out_dir / "maps"),
+                                                     str(only_pdf), str(only_pdf.parent)])
+    plan = build_plan(coll, context(tmp_path))
+    sources = sorted(f.source for e in plan.entries for f in e.files())
+    assert sources == sorted(map(str, [p["project"], p["output"], pdf, nested, only_pdf]))  # each file once
+    (pdf_entry,) = [e for e in plan.entries if e.source == str(pdf)]
+    assert pdf_entry.origin == f"--output {pdf}" and pdf_entry.kind is EntryKind.FILE
+    (folder,) = [e for e in plan.entries if e.source == str(out_dir)]
+    assert folder.members == ["maps/north.tif", p["output"].name] and folder.kind is EntryKind.FOLDER
+    # a folder whose every file is planned elsewhere (by a file item, or by a folder around it) has
+    # nothing left to send: no entry, no warning
+    assert not [e for e in plan.entries if e.source in (str(only_pdf.parent), str(out_dir / "maps"))]
+    assert not [f for f in plan.findings if f.code in ("empty-folder", "destination-collision")], plan.findings
+    assert plan.totals.files == 5

@@ -6,7 +6,7 @@ import hashlib
 import os
 import stat as stat_mod
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -73,6 +73,7 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
     project_item = CollectedItem(path=collection.project_file, role=Role.PROJECT, origin="project file")
     seen: set[str] = set()
     project_dir = os.path.dirname(collection.project_file)
+    folders: list[tuple[CollectedItem, str]] = []
     for item in [project_item, *collection.items]:
         if not os.path.isabs(item.path):  # hosts report relative paths against the project file
             item = item.model_copy(update={"path": os.path.normpath(os.path.join(project_dir, item.path))})
@@ -82,11 +83,20 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
         seen.add(key)
         # Unique per publish and UUID-shaped: accsyn keeps task ids, and tasks carry them.
         entry_id = _stable_id(f"{publish_id}|{key}")
+        if item.is_dir:  # planned last, without the files planned on their own (see _fill_folder)
+            folders.append((item, entry_id))
+            continue
         mapped = _plain_file_mapping(item, mapper)
         if mapped is None:
             _resolve_item(item, mapper, resolved, context.listings, entry_id=entry_id)
         else:  # the usual reference (a texture, a layer's file): no pattern, a folder already mapped
             resolved.entries.append(_file_entry(item, mapped, resolved, entry_id))
+    if folders:
+        taken = _planned_paths(resolved.entries)
+        for item, entry_id in folders:
+            count = len(resolved.entries)
+            _resolve_item(item, mapper, resolved, context.listings, entry_id=entry_id, taken=taken)
+            taken |= _planned_paths(resolved.entries[count:])  # a folder inside another is not sent twice
     if context.listings is not None:
         context.listings.flush()
     plan = Plan(
@@ -217,6 +227,7 @@ def _resolve_item(
     listings: sequence_columns.Listings | None = None,
     *,
     entry_id: str,
+    taken: AbstractSet[str] = frozenset(),
 ) -> None:
     path = item.path
     try:
@@ -245,9 +256,21 @@ def _resolve_item(
     entry = _entry(item, mapped, entry_id)
     if pattern is not None:
         _fill_sequence(entry, item, pattern, out, listings)
-    else:
-        _fill_folder(entry, item, out)
+    elif not _fill_folder(entry, item, out, taken):
+        return  # every file in it is planned on its own
     out.entries.append(entry)
+
+
+def _planned_paths(entries: list[PlanEntry]) -> set[str]:
+    """``os.path.normcase`` of every file the entries publish (what a folder must not repeat)."""
+    paths: list[str] = []
+    for entry in entries:
+        if entry.members:
+            head = os.path.join(entry.source_dir or "", "")
+            paths.extend(os.path.normcase(head + name.replace("/", os.sep)) for name in entry.members)
+        elif entry.sizes:
+            paths.append(os.path.normcase(entry.source))
+    return set(paths)
 
 
 def _stat_file(
@@ -300,18 +323,26 @@ def _fill_sequence(
         )
 
 
-def _fill_folder(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
+def _fill_folder(entry: PlanEntry, item: CollectedItem, out: _Resolved, taken: AbstractSet[str] = frozenset()) -> bool:
+    """Fill a folder entry with the files under it, but for those in ``taken`` (planned by an item of
+    their own: a layout's PDF in the declared outputs folder keeps its own origin and is sent once).
+    False when every file in the folder is in ``taken``: the entry has nothing left to send."""
     entry.kind = EntryKind.FOLDER
     entry.source_dir = item.path
     entry.destination_dir = entry.destination
     if not os.path.isdir(item.path):
         out.findings.append(_missing(item))
-        return
+        return True
     names: list[str] = []
     sizes: list[int] = []
     mtimes: list[int] = []
     inodes: list[int] = []
+    head = os.path.join(item.path, "")
+    elsewhere = 0
     for rel, st in _walk(item.path, item, out):
+        if taken and os.path.normcase(head + rel.replace("/", os.sep)) in taken:
+            elsewhere += 1
+            continue
         names.append(rel)
         sizes.append(st.st_size)
         mtimes.append(st.st_mtime_ns)
@@ -323,6 +354,8 @@ def _fill_folder(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
     entry.sizes = [sizes[i] for i in order]
     entry.mtimes_ns = [mtimes[i] for i in order]
     entry.inodes = [inodes[i] for i in order]
+    if not names and elsewhere:
+        return False
     if not names:
         out.findings.append(
             Finding(
@@ -334,6 +367,7 @@ def _fill_folder(entry: PlanEntry, item: CollectedItem, out: _Resolved) -> None:
                 fix="Check that the outputs were written, or drop the folder from the publish.",
             )
         )
+    return True
 
 
 def _walk(root: str, item: CollectedItem, out: _Resolved) -> Iterator[tuple[str, os.stat_result]]:

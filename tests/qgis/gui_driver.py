@@ -16,14 +16,15 @@ import qgis.utils
 from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QApplication, QMessageBox, QTableView, QTreeWidget
+from qgis.PyQt.QtWidgets import QApplication, QLabel, QMessageBox, QTableView, QTreeWidget
 
 OUT = os.environ["VP_GUI_OUT"]
 SHOT_DIR = os.environ["VP_GUI_SHOTS"]
 PUBLISH = os.environ.get("VP_GUI_PUBLISH") == "1"
 DIRTY = os.environ.get("VP_GUI_DIRTY") == "1"
 WARM = os.environ.get("VP_GUI_WARM") == "1"
-HOLD = os.environ.get("VP_GUI_HOLD_PLAN") == "1"  # hold the plan back to see the dialog without it
+HOLD = os.environ.get("VP_GUI_HOLD_PLAN") == "1"
+EXPORT = os.environ.get("VP_GUI_EXPORT") == "1"  # tick "export print layouts", press Publish  # hold the plan back to see the dialog without it
 AGAIN = int(os.environ.get("VP_GUI_AGAIN") or 0)  # clicks after the first, for the benchmark
 result = {"steps": []}
 started = time.monotonic()
@@ -277,6 +278,9 @@ def on_dialog(dialog):
         result["again"] = []
         again_later(dialog)
         return
+    if EXPORT:
+        export_and_replan(dialog)
+        return
     if not PUBLISH:
         finish()
         return
@@ -323,6 +327,36 @@ def click_again(dialog):
     find_action()[1].trigger()
     wait_for(lambda: plugin_dialog() if plugin_dialog() is not dialog else None, on_again_dialog, 60,
              "the publish dialog, clicked again", every_ms=5)
+
+
+def export_and_replan(dialog):
+    """Ask for the layouts as PDFs with an optional file left out and a comment: the plan comes back
+    with the PDF in it, the file still left out, the comment kept, and nothing sent yet."""
+    dialog.comment.setPlainText("With the overview map")
+    dialog.export_layouts.setChecked(True)
+    result["totals_with_export"] = dialog.totals.text()
+    dialog.publish_button.click()
+    plugin = qgis.utils.plugins["vendor_publish_qgis"]
+
+    def replanned():
+        again = plugin.dialog
+        return again if again is not dialog and again is not None and again.isVisible() and again.plan else None
+
+    def on_replanned(again):
+        note = again.findChild(QLabel, "vendorPublishNote")
+        result["replan"] = {
+            "note": note.text() if note is not None else None,
+            "files": file_rows(again.findChild(QTableView, "vendorPublishFiles")),
+            "findings": [row["text"][0] for row in tree_rows(again.findChild(QTreeWidget, "vendorPublishFindings"))],
+            "left_out": [e.source for e in again.plan.entries if not e.included],
+            "comment": again.comment.toPlainText(),
+            "export_ticked": again.export_layouts.isChecked(),
+            "jobs_running": QgsApplication.taskManager().countActiveTasks(),
+        }
+        shoot(again, "replanned.png")
+        finish()
+
+    wait_for(replanned, on_replanned, 60, "the plan with the exported layouts")
 
 
 def time_stages(marks):

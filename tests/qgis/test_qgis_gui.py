@@ -151,6 +151,29 @@ def test_a_slow_plan_gets_its_dialog_before_it_is_made_which_may_be_closed_then(
     assert any(row["text"][0].startswith("Dependencies") for row in result["files"])
 
 
+def test_layouts_exported_from_the_dialog_come_back_in_the_plan(vendor, sandbox, sandbox_api_key):
+    from vendor_publish.accsyn_client import AccsynClient
+
+    env = {**vendor["env"], "VP_GUI_EXPORT": "1"}
+    result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=False)
+    assert "Print layouts are exported to PDF" in result["totals_with_export"]
+    replan = result["replan"]
+    assert replan["note"].startswith("Print layouts exported to ") and "press Publish" in replan["note"]
+    outputs = {child[1] for row in replan["files"] if row["text"][0].startswith("Outputs")
+               for child in row["children"]}
+    assert "survey/exports/survey_Overview.pdf" in outputs
+    # the PDF lies in the declared outputs folder too: it is planned once, as the layout's
+    assert sum("survey_Overview.pdf" in f for f in replan["findings"]) == 1, replan["findings"]
+    assert (Path(vendor["facts"]["work"]) / "exports" / "survey_Overview.pdf").read_bytes()[:5] == b"%PDF-"
+    # what the analyst chose before pressing Publish is kept: the left-out style file, the comment
+    assert [Path(p).name for p in replan["left_out"]] == ["roads.qml"] and result["unticked"]["row"].endswith(
+        "roads.qml")
+    assert replan["comment"] == "With the overview map" and replan["export_ticked"] is False
+    # nothing was sent: the analyst checks the new plan and presses Publish again
+    with AccsynClient("geoscan", USER, sandbox_api_key, server=sandbox.url) as client:
+        assert client.find_jobs_by_code("survey_output") == []
+
+
 def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tmp_path, sandbox):
     studio = tmp_path / "studio.toml"
     studio.write_text(sandbox.studio_profile_path.read_text())

@@ -68,6 +68,7 @@ class PlanDialog(QDialog):
             self.note = QLabel(note)
             self.note.setObjectName("vendorPublishNote")
             self.note.setStyleSheet("font-weight: bold")
+            self.note.setWordWrap(True)  # it names a folder: a long path must not widen the dialog
             layout.addWidget(self.note)
         splitter = QSplitter(Qt.Vertical)
         self.files = QTableView()

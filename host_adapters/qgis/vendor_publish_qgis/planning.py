@@ -11,6 +11,7 @@ from qgis.core import QgsProject
 from vendor_publish import workflow
 from vendor_publish.gc_pause import paused_gc
 from vendor_publish.models import Collection, Plan
+from vendor_publish.validation import set_included
 
 from . import collection as collecting
 from .collection import ProjectFacts
@@ -26,15 +27,21 @@ def read(project: QgsProject, pdfs: tuple[list, list] = ([], [])) -> ProjectFact
     return facts
 
 
-def plan(settings: Any, facts: ProjectFacts, *, comment: str = "", exclude: Container[str] = (),
+def plan(settings: Any, facts: ProjectFacts, *, comment: str = "", left_out: Container[tuple[str, str]] = (),
          files: SidecarFinder | None = None) -> Plan:
-    """The files behind ``facts`` looked at and the plan made (any thread); optional entries whose
-    id is in ``exclude`` stay left out. The profile's declared outputs are added by the planner."""
+    """The files behind ``facts`` looked at and the plan made (any thread). Optional entries named
+    in ``left_out`` as (role, source) stay left out, the plan checked again without them (entry ids
+    are new in every plan: the source is what stays). The profile's declared outputs are added by
+    the planner."""
     with paused_gc():
         collection = Collection.model_validate(collecting.resolve(facts, files))
     made = workflow.make_plan(settings, collection, comment=comment)
-    if not exclude:
+    if not left_out:
         return made
-    entries = [e.model_copy(update={"included": False}) if e.optional and e.id in exclude else e
-               for e in made.entries]
-    return made.model_copy(update={"entries": entries})
+    return set_included(made, settings.profile, {e.id: False for e in made.entries
+                                                 if e.optional and (e.role.value, e.source) in left_out})
+
+
+def left_out_of(made: Plan) -> set[tuple[str, str]]:
+    """What the analyst left out of a plan, as ``plan`` takes it for the next one."""
+    return {(e.role.value, e.source) for e in made.entries if not e.included}

@@ -128,7 +128,7 @@ class VendorPublishPlugin:
         except VendorPublishError as exc:
             self._fail(exc, project.fileName())
             return
-        self._plan(settings, facts, exclude=set(), comment="", note="")
+        self._plan(settings, facts, left_out=set(), comment="", note="")
 
     def _saved(self, project: QgsProject) -> bool:
         window = self.iface.mainWindow()
@@ -157,12 +157,12 @@ class VendorPublishPlugin:
 
         return read(project, pdfs)
 
-    def _plan(self, settings: Any, facts: Any, *, exclude: set[str], comment: str, note: str) -> None:
+    def _plan(self, settings: Any, facts: Any, *, left_out: set[tuple[str, str]], comment: str, note: str) -> None:
         from .planning import plan
         from .tasks import CallTask
 
         def work(task: CallTask) -> Any:
-            return plan(settings, facts, comment=comment, exclude=exclude)
+            return plan(settings, facts, comment=comment, left_out=left_out)
 
         run = _Planning()
         self.planning = run  # a later click's planning replaces this one's
@@ -220,6 +220,7 @@ class VendorPublishPlugin:
 
         from .layouts import export_pdfs
         from .outputs import layouts_folder
+        from .planning import left_out_of
 
         project = QgsProject.instance()
         folder = layouts_folder(project.fileName(), settings.profile.output_folders)
@@ -229,8 +230,7 @@ class VendorPublishPlugin:
         except VendorPublishError as exc:
             self._fail(exc, project.fileName())
             return
-        exclude = {e.id for e in plan.entries if not e.included}
-        self._plan(settings, facts, exclude=exclude, comment=plan.comment,
+        self._plan(settings, facts, left_out=left_out_of(plan), comment=plan.comment,
                    note=f"Print layouts exported to {folder}; check the plan and press Publish.")
 
     def _submit(self, settings: Any, plan: Any) -> None:
