@@ -122,6 +122,8 @@ def test_plugin_menu_dialog_and_publish_in_the_qgis_gui(vendor, sandbox):
     landed = sandbox.volume_path("production") / "proj002" / UPLOAD
     assert (landed / "survey" / "survey.qgz").read_bytes() == Path(facts["project"]).read_bytes()
     assert (landed / "survey" / "data" / "roads.cpg").is_file()
+    # the style file unticked in the dialog stayed home
+    assert result["unticked"]["row"].endswith("roads.qml") and not (landed / "survey" / "data" / "roads.qml").exists()
     manifest = json.loads(next((landed / "_vendor_publish").glob("*.json")).read_text())
     assert manifest["comment"] == "Survey delivered from the QGIS GUI test" and manifest["host"] == "qgis"
 
