@@ -291,6 +291,9 @@ def on_dialog(dialog):
         # what the task manager's cancel button does, right after the click
         QgsApplication.taskManager().cancelAll()
         result["steps"].append("cancelled")
+    if os.environ.get("VP_GUI_EXPECT_BLOCK") == "1":  # the studio's checks refuse at Publish time
+        wait_for(lambda: blocked_dialog(dialog), on_blocked, 90, "the dialog the studio's checks send back")
+        return
     wait_for(bar_outcome, on_outcome, 90, "the publish outcome in the message bar")
 
 
@@ -403,6 +406,22 @@ def on_again_dialog(dialog):
     result["click_to_dialog_again_s"] = round(best["click_to_dialog_s"], 4)
     result["stages_again_ms"] = best["stages_ms"]
     result["baseline_here_s"] = round(min(c["baseline_s"] for c in result["again"]), 4)
+    finish()
+
+
+def blocked_dialog(first):
+    again = qgis.utils.plugins["vendor_publish_qgis"].dialog
+    return again if again is not first and again is not None and again.isVisible() and again.plan else None
+
+
+def on_blocked(again):
+    note = again.findChild(QLabel, "vendorPublishNote")
+    result["blocked"] = {"note": note.text() if note is not None else None,
+                         "findings": [row["text"][0] for row in tree_rows(again.findChild(QTreeWidget,
+                                                                                          "vendorPublishFindings"))],
+                         "publish_enabled": again.publish_button.isEnabled(), "totals": again.totals.text(),
+                         "bar": [item.text() for item in iface.messageBar().items()]}
+    shoot(again, "blocked_by_studio.png")
     finish()
 
 

@@ -176,6 +176,36 @@ def test_layouts_exported_from_the_dialog_come_back_in_the_plan(vendor, sandbox,
         assert client.find_jobs_by_code("survey_output") == []
 
 
+REFUSE_CSV = r'''
+import json, sys
+data = json.load(open(sys.argv[1]))
+out = {"files": []}
+for f in data["files"]:
+    entry = {"id": f["id"], "filename": f["filename"], "can_publish": True}
+    if f["filename"].endswith(".csv"):
+        entry.update(can_publish=False, rejected=True, warning="CSV tables go through the database team")
+    out["files"].append(entry)
+json.dump(out, open(sys.argv[2], "w"))
+'''
+
+
+def test_studio_checks_refusing_at_publish_send_the_dialog_back(vendor, sandbox, sandbox_api_key):
+    from vendor_publish.accsyn_client import AccsynClient
+
+    hook = vendor["tmp"] / "refuse_csv.py"
+    hook.write_text(REFUSE_CSV)
+    sandbox.set_hook("pre-publish-server", f"{sys.executable} {hook} ${{PATH_JSON_INPUT}} ${{PATH_JSON_OUTPUT}}")
+    env = {**vendor["env"], "VP_GUI_EXPECT_BLOCK": "1"}
+    result = run_qgis_gui(vendor["tmp"], vendor["facts"]["project"], env, publish=True)
+    blocked = result["blocked"]
+    assert blocked["note"] == "Nothing was sent: the studio's checks found problems."
+    assert any("samples.csv" in f and f.startswith("ERROR") for f in blocked["findings"]), blocked["findings"]
+    assert not blocked["publish_enabled"] and "Blocked:" in blocked["totals"]
+    assert not any("created: id" in text for text in blocked["bar"])
+    with AccsynClient("geoscan", USER, sandbox_api_key, server=sandbox.url) as client:
+        assert client.find_jobs_by_code("survey_output") == []
+
+
 def test_unsaved_project_is_saved_first_and_blocking_findings_disable_publish(tmp_path, sandbox):
     studio = tmp_path / "studio.toml"
     studio.write_text(sandbox.studio_profile_path.read_text())
