@@ -92,11 +92,13 @@ def _build_plan(collection: Collection, context: PlanContext, *, publish_id: str
         else:  # the usual reference (a texture, a layer's file): no pattern, a folder already mapped
             resolved.entries.append(_file_entry(item, mapped, resolved, entry_id))
     if folders:
-        taken = _planned_paths(resolved.entries)
+        roots = [os.path.normcase(os.path.join(item.path, "")) for item, _ in folders]
+        taken = _planned_paths(resolved.entries, roots)
         for item, entry_id in folders:
             count = len(resolved.entries)
             _resolve_item(item, mapper, resolved, context.listings, entry_id=entry_id, taken=taken)
-            taken |= _planned_paths(resolved.entries[count:])  # a folder inside another is not sent twice
+            # a folder inside another is not sent twice
+            taken |= _planned_paths(resolved.entries[count:], roots)
     if context.listings is not None:
         context.listings.flush()
     plan = Plan(
@@ -261,16 +263,33 @@ def _resolve_item(
     out.entries.append(entry)
 
 
-def _planned_paths(entries: list[PlanEntry]) -> set[str]:
-    """``os.path.normcase`` of every file the entries publish (what a folder must not repeat)."""
-    paths: list[str] = []
+def _planned_paths(entries: list[PlanEntry], roots: list[str]) -> set[str]:
+    """``os.path.normcase`` of the files the entries publish under one of ``roots`` (the folder
+    items' paths, normcased, ending in a separator): what those folders must not repeat. Each
+    source folder is judged once; entries elsewhere cost a dictionary look-up."""
+    paths: set[str] = set()
+    # source folder -> (its normcased head, under a root, a root under it)
+    judged: dict[str, tuple[str, bool, bool]] = {}
     for entry in entries:
         if entry.members:
-            head = os.path.join(entry.source_dir or "", "")
-            paths.extend(os.path.normcase(head + name.replace("/", os.sep)) for name in entry.members)
+            folder = entry.source_dir or ""
         elif entry.sizes:
-            paths.append(os.path.normcase(entry.source))
-    return set(paths)
+            folder = os.path.dirname(entry.source)
+        else:
+            continue
+        verdict = judged.get(folder)
+        if verdict is None:
+            head = os.path.normcase(os.path.join(folder, ""))
+            verdict = judged[folder] = (head, any(head.startswith(root) for root in roots),
+                                        any(root.startswith(head) for root in roots))
+        head, under, around = verdict
+        if entry.members:
+            # members may sit in sub-folders: a root inside the entry's folder counts too
+            if under or around:
+                paths.update(head + os.path.normcase(name.replace("/", os.sep)) for name in entry.members)
+        elif under:
+            paths.add(os.path.normcase(entry.source))
+    return paths
 
 
 def _stat_file(
