@@ -165,9 +165,9 @@ def start():
 
 def hold_the_plan(action):
     """The dialog while its plan is being made: what it says, closing it then, a click after."""
-    from vendor_publish_qgis.plugin import _ensure_core
+    from vendor_publish_qgis.core_path import ensure_core
 
-    _ensure_core()
+    ensure_core()
     from vendor_publish import workflow
 
     gate = threading.Event()

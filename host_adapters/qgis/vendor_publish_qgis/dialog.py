@@ -79,7 +79,7 @@ class PlanDialog(QDialog):
         self.files.verticalHeader().hide()
         self.files.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.files.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.model = PlanFilesModel(None, self.files)  # rows come with the plan (``show_plan``)
+        self.model = PlanFilesModel(self.files)  # rows come with the plan (``show_plan``)
         self.files.setModel(self.model)
         self.files.setShowGrid(False)
         self.files.setSelectionBehavior(QTableView.SelectRows)

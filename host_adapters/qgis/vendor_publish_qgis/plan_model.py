@@ -60,15 +60,13 @@ class PlanFilesModel(QAbstractTableModel):
 
     ticked = pyqtSignal(str, bool)
 
-    def __init__(self, plan: Plan | None, parent: Any = None) -> None:
+    def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         # the upload folder is named in the dialog's header: the titles stay put when the plan comes
         self.headers = ["File (in the project root unless a full path)", "Destination (under the upload folder)",
                         "Size"]
         self.plan: Plan | None = None
-        self.rows: list[tuple[str, str] | PlanEntry] = []
-        if plan is not None:
-            self._set(plan)
+        self.rows: list[tuple[str, str] | PlanEntry] = []  # none until ``show_plan``
 
     def show_plan(self, plan: Plan) -> None:
         """Show a plan's rows (the first, or another with other entries)."""

@@ -14,6 +14,7 @@ from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
+from .core_path import ensure_core
 from .profile_label import menu_label
 from .warmup import DELAY_MS, start_warmup
 
@@ -40,12 +41,6 @@ class _Planning:
     def __init__(self) -> None:
         self.finished = False
         self.dialog: Any = None
-
-
-def _ensure_core() -> None:
-    from .core_path import ensure_core
-
-    ensure_core()
 
 
 class VendorPublishPlugin:
@@ -110,7 +105,7 @@ class VendorPublishPlugin:
         if self.warmup is not None:
             self.warmup.wait()  # never import beside the warm-up thread
         try:
-            _ensure_core()
+            ensure_core()
         except ImportError as exc:
             QMessageBox.critical(self.iface.mainWindow(), TITLE,
                                  f"error: vendor-publish's core is not installed for QGIS's Python ({exc}).\n"
